@@ -1,0 +1,96 @@
+"""The `helpline` command: Flask's CLI for this app, plus `init` and `serve`.
+
+`helpline serve` is the one-command run on embedded defaults: it creates and loads the database, starts
+an embedded Redis when `REDIS_URL` is unset, and runs the web server as the Procfile does.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import click
+from flask.cli import FlaskGroup
+
+from bot.config import PROJECT_ROOT, ConfigError, Settings, load_settings
+from bot.storage.db import init_database, make_engine
+from bot.storage.redis_server import EmbeddedRedis
+
+
+def _create_app():  # type: ignore[no-untyped-def]
+    from bot.web import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
+def main() -> None:
+    """Helpline: SMS and phone helpline bot for recovery and peer support."""
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _init(settings: Settings) -> None:
+    engine = make_engine(settings.database_url)
+    try:
+        result = init_database(engine, settings.data_dir)
+    finally:
+        engine.dispose()
+    state = "loaded" if result.changed else "unchanged"
+    click.echo(f"database ready ({state}): {result}")
+
+
+@main.command("init", with_appcontext=False)
+def init_command() -> None:
+    """Create or upgrade the schema and load data/ (running it twice changes nothing)."""
+    _init(_settings())
+
+
+@main.command("serve", with_appcontext=False)
+def serve_command() -> None:
+    """Run the bot: database, embedded Redis if REDIS_URL is unset, and the web server (gunicorn)."""
+    settings = _settings()
+    settings.instance_dir.mkdir(parents=True, exist_ok=True)
+    _init(settings)
+    env = dict(os.environ)
+    embedded: EmbeddedRedis | None = None
+    if not settings.redis_url:
+        embedded = EmbeddedRedis(settings.instance_dir / "redis")
+        env["REDIS_URL"] = embedded.url
+        click.echo(f"embedded Redis at {embedded.url}")
+    if settings.dev_mode:
+        env["HELPLINE_DEV"] = "1"
+        env.setdefault("HASH_SECRET", settings.hash_secret)
+    web = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--chdir", str(PROJECT_ROOT), "-w", str(settings.web_concurrency),
+         "-b", f"{settings.host}:{settings.port}", "wsgi:app"],
+        env=env,
+    )
+    children = [web]
+    click.echo(f"helpline listening on http://{settings.host}:{settings.port} (POST /sms)")
+
+    def stop(*_: object) -> None:
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+    finally:
+        stop()
+        for child in children:
+            child.wait(timeout=15)
+        if embedded is not None:
+            embedded.stop()
+    sys.exit(max((child.returncode or 0) for child in children))

@@ -1,0 +1,150 @@
+"""Settings read from the environment, in one place, with explicit defaults.
+
+Every other module receives a `Settings` object; nothing else reads `os.environ`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULT_HOTLINE_NAME = "SMA Healthcare 24/7 line"
+DEFAULT_HOTLINE_NUMBER = "+18005394228"
+DEFAULT_HOTLINE_DISPLAY = "(800) 539-4228"
+DEFAULT_SAMHSA_NAME = "SAMHSA National Helpline"
+DEFAULT_SAMHSA_NUMBER = "+18006624357"
+DEFAULT_SAMHSA_DISPLAY = "1-800-662-HELP (4357)"
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the app must not start."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the app and its workers need to know about their surroundings."""
+
+    instance_dir: Path
+    database_url: str
+    redis_url: str | None
+    flows_dir: Path
+    data_dir: Path
+    twilio_auth_token: str | None
+    twilio_account_sid: str | None
+    twilio_from_number: str | None
+    twilio_messaging_service_sid: str | None
+    twilio_api_base_url: str | None
+    public_base_url: str | None
+    trust_proxy: int
+    dev_mode: bool
+    hash_secret: str
+    program_name: str
+    hotline_name: str
+    hotline_number: str
+    hotline_display: str
+    samhsa_name: str
+    samhsa_number: str
+    samhsa_display: str
+    session_ttl_seconds: int
+    returning_ttl_seconds: int
+    sms_segment_budget: int
+    default_language: str
+    log_level: str
+    host: str
+    port: int
+    web_concurrency: int
+
+    @property
+    def validate_signatures(self) -> bool:
+        """Signatures are always checked when a token is configured."""
+        return bool(self.twilio_auth_token)
+
+    def with_overrides(self, **changes: object) -> Settings:
+        """A copy with some fields changed (used by tests and the CLI)."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value.strip() == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def _instance_secret(instance_dir: Path) -> str:
+    """A per-install secret kept in the instance folder, for development runs only."""
+    path = instance_dir / "hash_secret"
+    if path.exists():
+        return path.read_text().strip()
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_hex(32)
+    path.write_text(value)
+    path.chmod(0o600)
+    return value
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Build settings from environment variables (defaults to `os.environ`)."""
+    env = dict(os.environ if env is None else env)
+    instance_dir = Path(env.get("INSTANCE_DIR") or PROJECT_ROOT / "instance").resolve()
+    dev_mode = _bool(env.get("HELPLINE_DEV"))
+    auth_token = env.get("TWILIO_AUTH_TOKEN") or None
+    if not auth_token and not dev_mode:
+        raise ConfigError(
+            "TWILIO_AUTH_TOKEN is not set, so Twilio signatures could not be checked. "
+            "Set it, or set HELPLINE_DEV=1 to run WITHOUT signature validation on a development machine."
+        )
+    hash_secret = env.get("HASH_SECRET") or ""
+    if not hash_secret:
+        if not dev_mode:
+            raise ConfigError("HASH_SECRET is not set: phone numbers cannot be stored as keyed hashes without it.")
+        hash_secret = _instance_secret(instance_dir)
+    budget = _int(env, "SMS_SEGMENT_BUDGET", 4)
+    if not 1 <= budget <= 10:
+        raise ConfigError(f"SMS_SEGMENT_BUDGET must be between 1 and 10, got {budget}")
+    return Settings(
+        instance_dir=instance_dir,
+        database_url=env.get("DATABASE_URL") or f"sqlite:///{instance_dir / 'helpline.sqlite3'}",
+        redis_url=env.get("REDIS_URL") or None,
+        flows_dir=Path(env.get("FLOWS_DIR") or PROJECT_ROOT / "flows").resolve(),
+        data_dir=Path(env.get("DATA_DIR") or PROJECT_ROOT / "data").resolve(),
+        twilio_auth_token=auth_token,
+        twilio_account_sid=env.get("TWILIO_ACCOUNT_SID") or None,
+        twilio_from_number=env.get("TWILIO_FROM_NUMBER") or None,
+        twilio_messaging_service_sid=env.get("TWILIO_MESSAGING_SERVICE_SID") or None,
+        twilio_api_base_url=env.get("TWILIO_API_BASE_URL") or None,
+        public_base_url=(env.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
+        trust_proxy=_int(env, "TRUST_PROXY", 0),
+        dev_mode=dev_mode,
+        hash_secret=hash_secret,
+        program_name=env.get("PROGRAM_NAME") or "SMA Healthcare Peer Support Line",
+        hotline_name=env.get("HOTLINE_NAME") or DEFAULT_HOTLINE_NAME,
+        hotline_number=env.get("HOTLINE_NUMBER") or DEFAULT_HOTLINE_NUMBER,
+        hotline_display=env.get("HOTLINE_DISPLAY")
+        or (env["HOTLINE_NUMBER"] if env.get("HOTLINE_NUMBER") else DEFAULT_HOTLINE_DISPLAY),
+        samhsa_name=env.get("SAMHSA_NAME") or DEFAULT_SAMHSA_NAME,
+        samhsa_number=env.get("SAMHSA_NUMBER") or DEFAULT_SAMHSA_NUMBER,
+        samhsa_display=env.get("SAMHSA_DISPLAY") or DEFAULT_SAMHSA_DISPLAY,
+        session_ttl_seconds=_int(env, "SESSION_TTL_SECONDS", 60 * 60),
+        returning_ttl_seconds=_int(env, "RETURNING_TTL_SECONDS", 30 * 24 * 60 * 60),
+        sms_segment_budget=budget,
+        default_language=env.get("DEFAULT_LANGUAGE") or "en",
+        log_level=env.get("LOG_LEVEL") or "INFO",
+        host=env.get("HOST") or "127.0.0.1",
+        port=_int(env, "PORT", 5000),
+        web_concurrency=_int(env, "WEB_CONCURRENCY", 2),
+    )

@@ -1,0 +1,82 @@
+"""What the domain knows about resources, and the port through which it asks for them.
+
+The storage layer implements `Directory`; the engine only sees these frozen values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class County:
+    """A US county, named as people write it ("Volusia County", "FL")."""
+
+    name: str
+    state: str
+    fips: str | None = None
+
+    @property
+    def key(self) -> str:
+        """Stable identity used across the gazetteer and the directory: `FL:volusia county`."""
+        return f"{self.state}:{self.name.lower()}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}, {self.state}"
+
+
+@dataclass(frozen=True)
+class Phone:
+    """A dialable number as E.164 digits and as the provider prints it (letters kept)."""
+
+    number: str
+    display: str
+    kind: str = "voice"
+
+    @property
+    def digits(self) -> str:
+        """National digits for reading aloud or dialling: `3867777337`."""
+        raw = "".join(ch for ch in self.number if ch.isdigit())
+        return raw[1:] if len(raw) == 11 and raw.startswith("1") else raw
+
+    @property
+    def text(self) -> str:
+        """How a number appears in a text: the provider's form, with digits when it spells a word."""
+        if any(ch.isalpha() for ch in self.display) and "(" not in self.display.split("-")[-1]:
+            d = self.digits
+            return f"{self.display} ({d[0:3]}-{d[3:6]}-{d[6:]})" if len(d) == 10 else self.display
+        return self.display
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One active service as offered to a person: who, how to reach them, where the fact came from."""
+
+    id: str
+    name: str
+    organization: str
+    phones: tuple[Phone, ...]
+    categories: tuple[str, ...]
+    url: str | None = None
+    description: str | None = None
+    text_instructions: str | None = None
+    source: str = ""
+    national: bool = False
+
+
+class Directory(Protocol):
+    """Read access to the resource store, as the domain needs it."""
+
+    def services_in_county(self, county: County, category: str) -> list[Resource]:
+        """Active services whose service area covers the county (local and statewide) in a category."""
+        ...
+
+    def national_services(self, category: str) -> list[Resource]:
+        """Active services with a national service area in a category."""
+        ...
+
+    def counties_served(self, category: str) -> set[str]:
+        """Keys (`County.key`) of the counties that have at least one local service in a category."""
+        ...

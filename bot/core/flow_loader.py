@@ -1,0 +1,300 @@
+"""Read a flow file (YAML) into a checked, frozen `Flow`, or say exactly what is wrong and where.
+
+YAML 1.2 is used so `yes`, `no`, `on` and `off` stay strings (a menu with a `yes:` option must not turn
+into `True:`). Every problem is reported as `file:line: message`.
+"""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError
+
+from bot.core.flow import EXPECTS, PLACEHOLDERS, RESERVED_WORDS, SHOWS, Flow, Option, State, Text
+from bot.core.text import fold
+
+MESSAGE_KEYS = (
+    "welcome_back",
+    "not_understood",
+    "place_unknown",
+    "zip_unknown",
+    "did_you_mean",
+    "did_you_mean_many",
+    "no_local",
+    "nearby",
+    "national",
+    "more",
+    "no_more",
+    "help",
+    "at_start",
+)
+MESSAGE_PLACEHOLDERS = PLACEHOLDERS | {"zip", "miles", "count"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a file, with where it is."""
+
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+class FlowError(ValueError):
+    """A flow file cannot be used; `problems` lists every reason, each with file and line."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+def _yaml() -> YAML:
+    yaml = YAML(typ="rt")
+    yaml.version = (1, 2)
+    yaml.allow_duplicate_keys = False
+    return yaml
+
+
+class _Reader:
+    """Walks the parsed YAML, collecting problems instead of stopping at the first."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.problems: list[Problem] = []
+
+    def fail(self, line: int, message: str) -> None:
+        self.problems.append(Problem(self.path, line, message))
+
+    @staticmethod
+    def line_of(node: Any, key: Any = None) -> int:
+        try:
+            if key is not None and isinstance(node, CommentedMap):
+                return int(node.lc.key(key)[0]) + 1
+            if isinstance(node, CommentedSeq) and isinstance(key, int):
+                return int(node.lc.item(key)[0]) + 1
+            return int(node.lc.line) + 1
+        except (AttributeError, KeyError, TypeError, IndexError):
+            return 1
+
+    def mapping(self, node: Any, where: str, line: int) -> CommentedMap:
+        if not isinstance(node, CommentedMap):
+            self.fail(line, f"{where} must be a mapping")
+            return CommentedMap()
+        return node
+
+    def text(self, node: Any, where: str, line: int, languages: tuple[str, ...], required: bool = True) -> Text | None:
+        if node is None:
+            if required:
+                self.fail(line, f"{where} is missing")
+            return None
+        if isinstance(node, str):
+            values = {languages[0]: node}
+        elif isinstance(node, CommentedMap):
+            values = {}
+            for lang, value in node.items():
+                if lang not in languages:
+                    self.fail(self.line_of(node, lang), f"{where} has language {lang!r}, not in languages {list(languages)}")
+                elif not isinstance(value, str) or not value.strip():
+                    self.fail(self.line_of(node, lang), f"{where}.{lang} must be non-empty text")
+                else:
+                    values[str(lang)] = str(value)
+        else:
+            self.fail(line, f"{where} must be text or a mapping of language to text")
+            return None
+        for lang in languages:
+            if lang not in values:
+                self.fail(line, f"{where} has no {lang!r} text (every language the flow speaks needs one)")
+        for lang, value in values.items():
+            self.placeholders(value, f"{where}.{lang}", line, MESSAGE_PLACEHOLDERS if where.startswith("messages.") else PLACEHOLDERS)
+        return Text(values)
+
+    def placeholders(self, value: str, where: str, line: int, allowed: set[str]) -> None:
+        try:
+            fields = [f for _, f, _, _ in string.Formatter().parse(value) if f is not None]
+        except ValueError as exc:
+            self.fail(line, f"{where}: bad placeholder ({exc}); write {{{{ and }}}} for literal braces")
+            return
+        for name in fields:
+            if name not in allowed:
+                self.fail(line, f"{where} uses {{{name}}}, which nothing provides (known: {', '.join(sorted(allowed))})")
+
+
+def load_flow(path: Path) -> Flow:
+    """Read and check one flow file."""
+    reader = _Reader(str(path))
+    try:
+        raw = _yaml().load(path.read_text(encoding="utf-8"))
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        raise FlowError([Problem(str(path), line, f"not valid YAML: {exc.problem or exc.context}")]) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FlowError([Problem(str(path), 1, f"cannot read file: {exc}")]) from exc
+    flow = _build(reader, raw)
+    if reader.problems or flow is None:
+        raise FlowError(reader.problems or [Problem(str(path), 1, "empty flow file")])
+    return flow
+
+
+def _build(r: _Reader, raw: Any) -> Flow | None:
+    root = r.mapping(raw, "the flow file", 1)
+    if not root:
+        return None
+    name = str(root.get("flow") or "")
+    if not name:
+        r.fail(1, "`flow:` (the flow's name) is missing")
+    langs_node = root.get("languages", ["en"])
+    languages = tuple(str(x) for x in langs_node) if isinstance(langs_node, list) and langs_node else ("en",)
+
+    messages: dict[str, Text] = {}
+    msg_node = r.mapping(root.get("messages"), "messages", r.line_of(root, "messages") if "messages" in root else 1)
+    for key in MESSAGE_KEYS:
+        if key not in msg_node:
+            r.fail(r.line_of(root, "messages") if "messages" in root else 1, f"messages.{key} is missing")
+    for key, value in msg_node.items():
+        if key not in MESSAGE_KEYS:
+            r.fail(r.line_of(msg_node, key), f"messages.{key} is not a message the engine uses")
+            continue
+        text = r.text(value, f"messages.{key}", r.line_of(msg_node, key), languages)
+        if text:
+            messages[str(key)] = text
+
+    topics: dict[str, Text] = {}
+    topic_node = r.mapping(root.get("topics", CommentedMap()), "topics", r.line_of(root, "topics") if "topics" in root else 1)
+    for key, value in topic_node.items():
+        text = r.text(value, f"topics.{key}", r.line_of(topic_node, key), languages)
+        if text:
+            topics[str(key)] = text
+
+    states_node = r.mapping(root.get("states"), "states", r.line_of(root, "states") if "states" in root else 1)
+    states = {str(n): _state(r, str(n), s, r.line_of(states_node, n), languages) for n, s in states_node.items()}
+
+    start = str(root.get("start") or "")
+    if start not in states:
+        r.fail(r.line_of(root, "start") if "start" in root else 1, f"start state {start!r} is not defined under states")
+    results = [s.name for s in states.values() if s.show == "resources"]
+    if len(results) != 1:
+        r.fail(r.line_of(root, "states") if "states" in root else 1, f"exactly one state must have `show: resources`, found {len(results)}")
+    for state in states.values():
+        targets = [(state.goto, state.line)] if state.goto else []
+        targets += [(o.goto, o.line) for o in state.options]
+        for target, line in targets:
+            if target not in states:
+                r.fail(line, f"state {state.name!r} goes to {target!r}, which is not defined")
+        for o in state.options:
+            for key in o.sets:
+                if key == "topic" and o.sets[key] not in topics:
+                    r.fail(o.line, f"option {o.key!r} sets topic {o.sets[key]!r}, which is not under topics")
+        if state.expect == "place" and not state.goto:
+            r.fail(state.line, f"state {state.name!r} expects a place but has no `goto:` for when one is found")
+    if r.problems:
+        return None
+    return Flow(
+        name=name,
+        start=start,
+        languages=languages,
+        states=states,
+        messages=messages,
+        topics=topics,
+        results_state=results[0],
+        source=r.path,
+    )
+
+
+def _state(r: _Reader, name: str, node: Any, line: int, languages: tuple[str, ...]) -> State:
+    node = r.mapping(node, f"state {name!r}", line)
+    known = {"text", "speech", "options", "expect", "goto", "show", "set"}
+    for key in node:
+        if key not in known:
+            r.fail(r.line_of(node, key), f"state {name!r} has unknown field {key!r} (known: {', '.join(sorted(known))})")
+    text = r.text(node.get("text"), f"states.{name}.text", line, languages) or Text({})
+    speech = r.text(node.get("speech"), f"states.{name}.speech", line, languages, required=False)
+    expect = str(node.get("expect", "choice"))
+    if expect not in EXPECTS:
+        r.fail(r.line_of(node, "expect") if "expect" in node else line, f"expect must be one of {sorted(EXPECTS)}")
+    show = node.get("show")
+    if show is not None and show not in SHOWS:
+        r.fail(r.line_of(node, "show"), f"show must be one of {sorted(SHOWS)}")
+    options: list[Option] = []
+    opts_node = node.get("options", CommentedSeq())
+    if not isinstance(opts_node, CommentedSeq):
+        r.fail(r.line_of(node, "options"), f"state {name!r}: options must be a list")
+        opts_node = CommentedSeq()
+    seen_keys: dict[str, int] = {}
+    seen_words: dict[str, str] = {}
+    for i, opt in enumerate(opts_node):
+        o = _option(r, name, opt, r.line_of(opts_node, i), languages)
+        if o is None:
+            continue
+        if o.key in seen_keys:
+            r.fail(o.line, f"state {name!r}: digit {o.key} is used twice (first on line {seen_keys[o.key]})")
+        seen_keys[o.key] = o.line
+        for lang, words in o.keywords.items():
+            for word in words:
+                if word in RESERVED_WORDS:
+                    r.fail(o.line, f"state {name!r}: keyword {word!r} collides with a global word")
+                other = seen_words.get(f"{lang}:{word}")
+                if other and other != o.key:
+                    r.fail(o.line, f"state {name!r}: keyword {word!r} picks both option {other} and {o.key}")
+                seen_words[f"{lang}:{word}"] = o.key
+        options.append(o)
+    sets = {str(k): str(v) for k, v in dict(node.get("set") or {}).items()}
+    return State(
+        name=name,
+        text=text,
+        speech=speech,
+        options=tuple(options),
+        expect=expect,
+        goto=str(node["goto"]) if node.get("goto") else None,
+        show=str(show) if show else None,
+        sets=sets,
+        line=line,
+    )
+
+
+def _option(r: _Reader, state: str, node: Any, line: int, languages: tuple[str, ...]) -> Option | None:
+    node = r.mapping(node, f"an option of state {state!r}", line)
+    key = str(node.get("key", "")).strip()
+    if not (len(key) == 1 and key.isdigit()):
+        r.fail(line, f"state {state!r}: option key must be one keypad digit 1-9, got {key!r}")
+        return None
+    if key == "0":
+        r.fail(line, f"state {state!r}: digit 0 is reserved for talking to a person")
+    if not node.get("goto"):
+        r.fail(line, f"state {state!r}: option {key} has no `goto:`")
+    label = r.text(node.get("label"), f"states.{state}.options[{key}].label", line, languages) or Text({})
+    spoken = r.text(node.get("spoken"), f"states.{state}.options[{key}].spoken", line, languages, required=False)
+    keywords: dict[str, tuple[str, ...]] = {}
+    kw_node = node.get("keywords") or {}
+    if isinstance(kw_node, list):
+        kw_node = {languages[0]: kw_node}
+    if not isinstance(kw_node, dict):
+        r.fail(line, f"state {state!r}: option {key} keywords must be a list or a mapping of language to list")
+        kw_node = {}
+    for lang, words in kw_node.items():
+        if lang not in languages:
+            r.fail(line, f"state {state!r}: option {key} has keywords for unknown language {lang!r}")
+            continue
+        keywords[str(lang)] = tuple(fold(str(w)) for w in (words or []) if fold(str(w)))
+    channels = tuple(str(c) for c in (node.get("channels") or ("sms", "voice")))
+    for c in channels:
+        if c not in {"sms", "voice"}:
+            r.fail(line, f"state {state!r}: option {key} has unknown channel {c!r}")
+    return Option(
+        key=key,
+        label=label,
+        goto=str(node.get("goto") or ""),
+        keywords=keywords,
+        spoken=spoken,
+        sets={str(k): str(v) for k, v in dict(node.get("set") or {}).items()},
+        channels=channels,
+        line=line,
+    )

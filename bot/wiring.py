@@ -1,0 +1,98 @@
+"""Building the running parts from settings: database, Redis, flow, places, the `Helpline` itself.
+
+`create_app`, the CLI and workers all call these, so each process builds its own clients and nothing is
+a module-level global.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import redis
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.config import Settings
+from bot.core.directory import Directory, Phone
+from bot.core.engine import Context
+from bot.core.flow import Flow
+from bot.core.flow_loader import load_flow
+from bot.core.places import Gazetteer
+from bot.core.reply import Hotlines
+from bot.helpline import Helpline
+from bot.storage.db import make_engine, make_session_factory
+from bot.storage.directory_repo import SqlDirectory
+from bot.storage.redis_server import client_for
+from bot.storage.sessions import RedisSessionStore
+
+log = logging.getLogger(__name__)
+
+MAIN_FLOW = "main.yaml"
+_GAZETTEER: Gazetteer | None = None
+
+
+def gazetteer() -> Gazetteer:
+    """The US county/ZIP table, built once per process (it is read-only)."""
+    global _GAZETTEER
+    if _GAZETTEER is None:
+        _GAZETTEER = Gazetteer.from_zipcodes()
+    return _GAZETTEER
+
+
+def hotlines(settings: Settings) -> Hotlines:
+    """The lines every reply carries, from settings."""
+    return Hotlines(
+        program=settings.program_name,
+        hotline_name=settings.hotline_name,
+        hotline=Phone(settings.hotline_number, settings.hotline_display),
+        samhsa_name=settings.samhsa_name,
+        samhsa=Phone(settings.samhsa_number, settings.samhsa_display),
+    )
+
+
+@dataclass
+class Parts:
+    """The long-lived pieces one process holds."""
+
+    settings: Settings
+    db_engine: Engine
+    db_sessions: sessionmaker[Session]
+    redis: redis.Redis
+    flow: Flow
+    helpline: Helpline
+
+
+def served_states(directory: Directory, flow: Flow) -> tuple[str, ...]:
+    """States with at least one local listing: county names are looked for there first."""
+    states: set[str] = set()
+    for topic in flow.topics:
+        states |= {key.split(":", 1)[0] for key in directory.counties_served(topic)}
+    return tuple(sorted(states))
+
+
+def build(settings: Settings, redis_client: redis.Redis | None = None) -> Parts:
+    """Everything a web or CLI process needs, wired from settings."""
+    engine = make_engine(settings.database_url)
+    factory = make_session_factory(engine)
+    directory = SqlDirectory(factory)
+    flow = load_flow(settings.flows_dir / MAIN_FLOW)
+    if redis_client is None:
+        if not settings.redis_url:
+            raise RuntimeError("REDIS_URL is not set; `helpline serve` starts an embedded Redis and sets it")
+        redis_client = client_for(settings.redis_url)
+    try:
+        prefer = served_states(directory, flow)
+    except Exception as exc:  # noqa: BLE001 - a database outage at start must not stop the hotlines
+        log.error("could not read served states from the database: %s", type(exc).__name__)
+        prefer = ()
+    context = Context(
+        flow=flow,
+        places=gazetteer(),
+        directory=directory,
+        hotlines=hotlines(settings),
+        prefer_states=prefer,
+        sms_budget=settings.sms_segment_budget,
+    )
+    store = RedisSessionStore(redis_client, settings.session_ttl_seconds, settings.returning_ttl_seconds)
+    return Parts(settings, engine, factory, redis_client, flow, Helpline(context, store, settings.hash_secret))
