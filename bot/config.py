@@ -55,6 +55,7 @@ class Settings:
     sms_segment_budget: int
     default_language: str
     log_level: str
+    home_states: tuple[str, ...]
     host: str
     port: int
     web_concurrency: int
@@ -144,6 +145,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         sms_segment_budget=budget,
         default_language=env.get("DEFAULT_LANGUAGE") or "en",
         log_level=env.get("LOG_LEVEL") or "INFO",
+        home_states=tuple(s.strip().upper() for s in (env.get("HOME_STATES") or "FL").split(",") if s.strip()),
         host=env.get("HOST") or "127.0.0.1",
         port=_int(env, "PORT", 5000),
         web_concurrency=_int(env, "WEB_CONCURRENCY", 2),

@@ -82,10 +82,11 @@ def build(settings: Settings, redis_client: redis.Redis | None = None) -> Parts:
             raise RuntimeError("REDIS_URL is not set; `helpline serve` starts an embedded Redis and sets it")
         redis_client = client_for(settings.redis_url)
     try:
-        prefer = served_states(directory, flow)
+        served = served_states(directory, flow)
     except Exception as exc:  # noqa: BLE001 - a database outage at start must not stop the hotlines
         log.error("could not read served states from the database: %s", type(exc).__name__)
-        prefer = ()
+        served = ()
+    prefer = (settings.home_states, tuple(s for s in served if s not in settings.home_states))
     context = Context(
         flow=flow,
         places=gazetteer(),

@@ -43,7 +43,7 @@ class Context:
     places: Gazetteer
     directory: Directory
     hotlines: Hotlines
-    prefer_states: tuple[str, ...] = ()
+    prefer_states: tuple[tuple[str, ...], ...] = ()
     sms_budget: int = 4
 
 

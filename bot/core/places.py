@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import zipcodes
@@ -106,8 +106,15 @@ class Gazetteer:
         key = self.zip_to_county.get(zip_code)
         return self.counties.get(key) if key else None
 
-    def resolve(self, text: str, prefer_states: Iterable[str] = (), served: Iterable[str] = ()) -> PlaceMatch:
-        """Read a county or ZIP from a message; prefer counties in `prefer_states`, then those `served`."""
+    def resolve(
+        self, text: str, prefer_states: Sequence[Iterable[str]] = (), served: Iterable[str] = ()
+    ) -> PlaceMatch:
+        """Read a county or ZIP from a message.
+
+        `prefer_states` is a list of tiers (say, the provider's home state, then other states with
+        listings): an exact name is looked for tier by tier, then anywhere in the US; typos are only
+        forgiven within the tiers. Among equal names, counties in `served` come first.
+        """
         zip_hit = _ZIP.search(text)
         if zip_hit:
             county = self.county_for_zip(zip_hit.group(1))
@@ -126,13 +133,14 @@ class Gazetteer:
             named = self._fuzzy(" ".join(rest), {state}, served_set)
             if named.found or named.candidates:
                 return named
-        states = set(prefer_states)
-        exact = self._exact(tokens, states)
-        if exact:
-            return self._decide(exact, served_set)
+        tiers = [set(t) for t in prefer_states if t]
+        for tier in [*tiers, set()]:
+            exact = self._exact(tokens, tier)
+            if exact:
+                return self._decide(exact, served_set)
         if len(tokens) > 4:
             return PlaceMatch()
-        return self._fuzzy(" ".join(tokens), states, served_set)
+        return self._fuzzy(" ".join(tokens), set().union(*tiers) if tiers else set(), served_set)
 
     def nearest(self, origin: County, keys: Iterable[str], limit: int = 2) -> list[tuple[County, float]]:
         """The closest of `keys` to `origin`, by centre point, with distance in miles."""

@@ -140,7 +140,7 @@ def init_database(engine: Engine, data_dir: Path) -> InitResult:
 def _take_init_lock(connection: Connection) -> None:
     """Serialise initialisation between processes until the surrounding transaction ends."""
     if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_INIT_LOCK_KEY})
+        pass
     elif connection.dialect.name == "sqlite":
         dbapi_connection = connection.connection.dbapi_connection
         if dbapi_connection is not None and not dbapi_connection.in_transaction:

@@ -1,0 +1,216 @@
+"""Shared fixtures: a real Redis, a real database, the app, and a phone that texts it as Twilio would.
+
+Redis is the server at `REDIS_URL` when set (its database is flushed between tests, so point it at a
+spare database number), else an embedded real Redis started here. The database is SQLite in a temporary
+folder, or PostgreSQL at `TEST_DATABASE_URL`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+import redis
+from flask import Flask
+from flask.testing import FlaskClient
+from twilio.request_validator import RequestValidator
+
+from bot.config import PROJECT_ROOT, Settings, load_settings
+from bot.storage.db import init_database, make_engine
+from bot.storage.redis_server import EmbeddedRedis, client_for
+from bot.web import create_app
+
+AUTH_TOKEN = "test-auth-token-0123456789abcdef"
+ACCOUNT_SID = "AC" + "0" * 32
+HELPLINE_NUMBER = "+13865550100"
+HOTLINE_TEXT = "(800) 539-4228"
+SAMHSA_TEXT = "1-800-662-HELP (4357)"
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Redis server for the whole run."""
+    url = os.environ.get("REDIS_URL")
+    if url:
+        yield url
+        return
+    server = EmbeddedRedis(tmp_path_factory.mktemp("redis"))
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A real database with the schema and the shipped data loaded once."""
+    url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    engine = make_engine(url)
+    if engine.dialect.name == "postgresql":
+        from sqlalchemy import text
+
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    init_database(engine, PROJECT_ROOT / "data")
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def redis_client(redis_url: str) -> Iterator[redis.Redis]:
+    client = client_for(redis_url)
+    client.flushdb()
+    yield client
+    client.flushdb()
+    client.close()
+
+
+def make_env(tmp_path: Path, database_url: str, redis_url: str, **overrides: str) -> dict[str, str]:
+    """The environment a deployed helpline would have, pointed at the test services."""
+    env = {
+        "INSTANCE_DIR": str(tmp_path / "instance"),
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "HASH_SECRET": "test-hash-secret",
+        "LOG_LEVEL": "INFO",
+    }
+    env.update(overrides)
+    return env
+
+
+@pytest.fixture
+def env(tmp_path: Path, database_url: str, redis_url: str) -> dict[str, str]:
+    return make_env(tmp_path, database_url, redis_url)
+
+
+@pytest.fixture
+def settings(env: dict[str, str]) -> Settings:
+    return load_settings(env)
+
+
+@pytest.fixture
+def app(settings: Settings, redis_client: redis.Redis) -> Flask:
+    return create_app(settings, redis_client)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+_sids = itertools.count(1)
+
+
+def twilio_sid(prefix: str) -> str:
+    return prefix + uuid.uuid4().hex
+
+
+def sign(url: str, params: dict[str, str], token: str = AUTH_TOKEN) -> str:
+    """The `X-Twilio-Signature` Twilio would send for a form POST to `url`."""
+    return RequestValidator(token).compute_signature(url, params)
+
+
+def sms_params(body: str, sender: str, to: str = HELPLINE_NUMBER) -> dict[str, str]:
+    """The form fields Twilio posts for an inbound SMS."""
+    sid = twilio_sid("SM")
+    return {
+        "ToCountry": "US",
+        "ToState": "FL",
+        "SmsMessageSid": sid,
+        "NumMedia": "0",
+        "ToCity": "DAYTONA BEACH",
+        "FromZip": "32114",
+        "SmsSid": sid,
+        "FromState": "FL",
+        "SmsStatus": "received",
+        "FromCity": "DAYTONA BEACH",
+        "Body": body,
+        "FromCountry": "US",
+        "To": to,
+        "ToZip": "32114",
+        "NumSegments": "1",
+        "MessageSid": sid,
+        "AccountSid": ACCOUNT_SID,
+        "From": sender,
+        "ApiVersion": "2010-04-01",
+    }
+
+
+def message_text(xml: str) -> str:
+    """The text of the single `<Message>` in a TwiML response (asserting there is exactly one)."""
+    root = ElementTree.fromstring(xml)
+    assert root.tag == "Response"
+    messages = root.findall("Message")
+    assert len(messages) == 1, xml
+    return messages[0].text or ""
+
+
+@dataclass
+class Phone:
+    """A person's phone texting the helpline through Twilio's webhook, signed as Twilio signs."""
+
+    client: FlaskClient
+    number: str
+    base_url: str = "http://localhost"
+    replies: list[str] = field(default_factory=list)
+
+    def post(self, body: str, **extra: str) -> object:
+        params = sms_params(body, self.number)
+        params.update(extra)
+        url = f"{self.base_url}/sms"
+        return self.client.post("/sms", data=params, headers={"X-Twilio-Signature": sign(url, params)})
+
+    def send(self, body: str) -> str:
+        """Text `body`; return the reply text (asserting a 200 TwiML answer)."""
+        response = self.post(body)
+        assert response.status_code == 200, response.data
+        assert response.mimetype == "application/xml"
+        text = message_text(response.get_data(as_text=True))
+        self.replies.append(text)
+        return text
+
+
+@pytest.fixture
+def phone(client: FlaskClient) -> Phone:
+    return Phone(client, f"+1386555{next(_sids):04d}")
+
+
+def assert_hotlines(text: str) -> None:
+    """Every reply carries the 24/7 line and SAMHSA."""
+    assert HOTLINE_TEXT in text, text
+    assert SAMHSA_TEXT in text, text
+
+
+@pytest.fixture(scope="session")
+def directory(database_url: str):  # type: ignore[no-untyped-def]
+    """The real SQL directory over the shipped data."""
+    from bot.storage.db import make_session_factory
+    from bot.storage.directory_repo import SqlDirectory
+
+    return SqlDirectory(make_session_factory(make_engine(database_url)))
+
+
+@pytest.fixture(scope="session")
+def context(directory):  # type: ignore[no-untyped-def]
+    """The engine's context: the shipped main flow, the US gazetteer, the real directory."""
+    from bot.config import load_settings as _load
+    from bot.core.engine import Context
+    from bot.core.flow_loader import load_flow
+    from bot.wiring import gazetteer, hotlines
+
+    settings = _load({"HELPLINE_DEV": "1", "HASH_SECRET": "x", "INSTANCE_DIR": "/nonexistent"})
+    return Context(
+        flow=load_flow(PROJECT_ROOT / "flows" / "main.yaml"),
+        places=gazetteer(),
+        directory=directory,
+        hotlines=hotlines(settings),
+        prefer_states=(("FL",), ("OH",)),
+        sms_budget=4,
+    )

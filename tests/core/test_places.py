@@ -1,0 +1,67 @@
+"""Reading counties and ZIP codes from what people type: forgiving, and asking when unsure."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.places import Gazetteer
+
+PREFER = (("FL",), ("OH",))
+SERVED = {"FL:volusia county", "FL:flagler county", "FL:st. johns county", "FL:putnam county", "FL:marion county"}
+
+
+@pytest.fixture(scope="module")
+def places() -> Gazetteer:
+    return Gazetteer.from_zipcodes()
+
+
+@pytest.mark.parametrize(
+    ("text", "county"),
+    [
+        ("volusia", "Volusia County, FL"),
+        ("VOLUSIA COUNTY!!", "Volusia County, FL"),
+        ("volusa", "Volusia County, FL"),
+        ("flager", "Flagler County, FL"),
+        ("St. Johns", "St. Johns County, FL"),
+        ("saint johns county", "St. Johns County, FL"),
+        ("st johns", "St. Johns County, FL"),
+        ("i live in putnam", "Putnam County, FL"),
+        ("Marion", "Marion County, FL"),
+        ("marion county oh", "Marion County, OH"),
+        ("Miami Dade", "Miami-Dade County, FL"),
+        ("lake", "Lake County, FL"),
+        ("cuyahoga", "Cuyahoga County, OH"),
+        ("cook county il", "Cook County, IL"),
+        ("32114", "Volusia County, FL"),
+        ("my zip is 32136", "Flagler County, FL"),
+        ("32114-1234", "Volusia County, FL"),
+    ],
+)
+def test_sure_matches(places: Gazetteer, text: str, county: str) -> None:
+    match = places.resolve(text, PREFER, SERVED)
+    assert match.county is not None and match.county.label == county
+
+
+@pytest.mark.parametrize(("text", "first"), [("st. jon", "St. Johns County, FL"), ("marian", "Marion County, FL")])
+def test_doubtful_matches_become_a_question(places: Gazetteer, text: str, first: str) -> None:
+    match = places.resolve(text, PREFER, SERVED)
+    assert match.county is None
+    assert match.candidates and match.candidates[0].label == first
+
+
+@pytest.mark.parametrize("text", ["hello", "help", "food", "yes", "1", "I need peer support", "", "what is this"])
+def test_ordinary_words_are_not_places(places: Gazetteer, text: str) -> None:
+    match = places.resolve(text, PREFER, SERVED)
+    assert match.county is None and not match.candidates
+
+
+def test_unknown_zip_is_reported_as_such(places: Gazetteer) -> None:
+    match = places.resolve("00000", PREFER, SERVED)
+    assert match.zip_unknown and match.zip_code == "00000"
+
+
+def test_nearest_served_counties_by_distance(places: Gazetteer) -> None:
+    lake = places.counties["FL:lake county"]
+    nearest = places.nearest(lake, SERVED, limit=2)
+    assert [c.name for c, _ in nearest][0] in {"Marion County", "Volusia County"}
+    assert all(0 < miles < 80 for _, miles in nearest)
