@@ -82,3 +82,11 @@ class Helpline:
                 remembered = False
         log.info("%s %s -> %s (turn %d)", channel, key[-8:], turn.session.state, turn.session.turns)
         return Outcome(turn.reply, degraded=not remembered)
+
+    def forget(self, channel: str, sender: str) -> None:
+        """Drop what is kept about a conversation that is over (a call that ended); never raises."""
+        key = f"{channel}:{person_key(self.hash_secret, sender)}"
+        try:
+            self.sessions.forget(key)
+        except Exception as exc:  # noqa: BLE001 - it expires by itself anyway
+            self.faults.report("session forget", exc)

@@ -10,6 +10,7 @@ import logging
 from dataclasses import dataclass
 
 import redis
+from rq import Queue
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -21,6 +22,7 @@ from bot.core.flow_loader import load_flow
 from bot.core.places import Gazetteer
 from bot.core.reply import Hotlines
 from bot.helpline import Helpline
+from bot.jobs import text_queue
 from bot.storage.db import make_engine, make_session_factory
 from bot.storage.directory_repo import SqlDirectory
 from bot.storage.redis_server import client_for
@@ -61,6 +63,7 @@ class Parts:
     redis: redis.Redis
     flow: Flow
     helpline: Helpline
+    queue: Queue
 
 
 def served_states(directory: Directory, flow: Flow) -> tuple[str, ...]:
@@ -96,4 +99,5 @@ def build(settings: Settings, redis_client: redis.Redis | None = None) -> Parts:
         sms_budget=settings.sms_segment_budget,
     )
     store = RedisSessionStore(redis_client, settings.session_ttl_seconds, settings.returning_ttl_seconds)
-    return Parts(settings, engine, factory, redis_client, flow, Helpline(context, store, settings.hash_secret))
+    helpline = Helpline(context, store, settings.hash_secret)
+    return Parts(settings, engine, factory, redis_client, flow, helpline, text_queue(redis_client))

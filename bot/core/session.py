@@ -1,4 +1,8 @@
-"""A conversation's state between messages: where the person is in the flow and what they chose."""
+"""A conversation's state between messages: where the person is in the flow and what they chose.
+
+For calls it also counts the tries in a row that went unheard or not understood and the failed transfers,
+so the count lives in Redis with the rest of the call (keyed by the hashed CallSid), not in a web process.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +24,9 @@ class Session:
     pending: tuple[str, ...] = ()
     offset: int = 0
     turns: int = 0
+    misses: int = 0
+    dial_failures: int = 0
+    can_text: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for storage."""
@@ -40,6 +47,9 @@ class Session:
             pending=tuple(str(s) for s in data.get("pending", ())),
             offset=int(data.get("offset", 0)),
             turns=int(data.get("turns", 0)),
+            misses=int(data.get("misses", 0)),
+            dial_failures=int(data.get("dial_failures", 0)),
+            can_text=bool(data.get("can_text", True)),
         )
 
     def goto(self, state: str, *, remember: bool = True) -> Session:
@@ -68,4 +78,8 @@ class SessionStore(Protocol):
 
     def save(self, key: str, session: Session) -> None:
         """Keep the session until its time-to-live runs out."""
+        ...
+
+    def forget(self, key: str) -> None:
+        """Drop the session at once (a call that has ended)."""
         ...

@@ -47,3 +47,7 @@ class RedisSessionStore:
         pipe.set(session_key, json.dumps(session.to_dict(), separators=(",", ":")), ex=self.ttl)
         pipe.set(seen_key, "1", ex=self.returning_ttl)
         pipe.execute()
+
+    def forget(self, key: str) -> None:
+        """Drop the session and the "wrote before" marker at once."""
+        self.client.delete(*self._keys(key))
