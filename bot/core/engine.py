@@ -28,6 +28,10 @@ MORE = {"more", "next", "mas"}
 DEFAULT_TOPIC = "peer-support"
 _GLOBAL = {word: action for action, words in GLOBAL_WORDS.items() for word in words}
 _VOICE = {word: action for action, words in VOICE_WORDS.items() for word in words}
+# Asking for a person anywhere in a sentence ("can I talk to someone?") is enough: better a transfer too many.
+_ASKS_FOR_PERSON = re.compile(
+    r"\b(?:" + "|".join(re.escape(w) for w in VOICE_WORDS["connect"] if " " in w or w in {"operator", "representative"}) + r")\b"
+)
 _NUMBER_WORDS = {
     "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
     "eight": "8", "nine": "9",
@@ -200,7 +204,7 @@ def _read(ctx: Context, session: Session, folded: str, channel: str, doubtful: b
     state = flow.states[session.state]
     lang = session.language
     if channel == "voice":
-        intent = VOICE_KEYS.get(folded) or _VOICE.get(folded)
+        intent = VOICE_KEYS.get(folded) or _VOICE.get(folded) or ("connect" if _ASKS_FOR_PERSON.search(folded) else "")
         if intent == "connect":
             return _connect(ctx, session)
         if intent == "repeat":
