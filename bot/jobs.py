@@ -115,6 +115,7 @@ def twilio_client(settings: Settings) -> Client:
     """A REST client from settings; `TWILIO_API_BASE_URL` points it elsewhere (a local fake API in tests)."""
     http_log = logging.getLogger("bot.jobs.twilio_http")
     http_log.setLevel(logging.WARNING)  # the library logs request URLs at INFO, and a list URL carries the number
+    logging.getLogger("urllib3.connectionpool").setLevel(logging.INFO)  # ...and urllib3 does at DEBUG
     http = TwilioHttpClient(timeout=settings.twilio_http_timeout_seconds, logger=http_log)
     # environment={} keeps TWILIO_EDGE/TWILIO_REGION in os.environ from rewriting the host behind our back.
     client = Client(settings.twilio_account_sid, settings.twilio_auth_token, http_client=http, environment={})

@@ -54,9 +54,6 @@ def make_worker(settings: Settings, connection: redis.Redis | None = None) -> He
 
 def run_worker(settings: Settings, *, burst: bool = False) -> bool:
     """Work until stopped (or, with `burst`, until the queue is empty)."""
-    # urllib3 logs request URLs at DEBUG, and a message-list URL carries the recipient's number.
-    level = logging.getLevelNamesMapping().get(settings.log_level.upper(), logging.INFO)
-    logging.getLogger("urllib3").setLevel(max(logging.INFO, level))
     worker = make_worker(settings)
     log.info("worker %s listening on %s", worker.name, ", ".join(worker.queue_names()))
     return worker.work(burst=burst, logging_level=settings.log_level, with_scheduler=False)
