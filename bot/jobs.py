@@ -21,6 +21,7 @@ Retrying inside the job keeps rq's scheduler out of it: its lock outlives a kill
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -29,8 +30,10 @@ from typing import Any
 import phonenumbers
 import redis
 import requests
+from redis.exceptions import LockError
 from rq import Queue, Retry
 from rq.serializers import JSONSerializer
+from rq.timeouts import JobTimeoutException
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
@@ -169,10 +172,8 @@ def deliver(
             last = str(exc)
             log.warning("text %s: attempt failed, will retry: %s", send_id[:8], last)
         finally:
-            try:
+            with contextlib.suppress(LockError):  # expired already: nothing to release
                 lock.release()
-            except Exception:  # noqa: BLE001 - an expired lock is released already
-                pass
     raise TransientSendError(f"text {send_id[:8]} not sent on this run: {last}")
 
 
@@ -205,6 +206,8 @@ def _attempt(
         return _result(refused)
     except (requests.ConnectionError, requests.Timeout) as exc:
         raise _Transient(f"could not reach Twilio ({type(exc).__name__})") from None
+    except JobTimeoutException:
+        raise  # rq's own limit on the whole job: let it end the job
     except Exception as exc:  # noqa: BLE001 - its message may hold the number; keep only the type
         raise _Transient(f"unexpected {type(exc).__name__}") from None
     sent = Record("sent", record.at, sid=str(message.sid), attempts=record.attempts + 1)

@@ -22,7 +22,7 @@ import re
 import threading
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -92,10 +92,10 @@ class FakeTwilio:
             def log_message(self, *args: object) -> None:  # keep the test output quiet
                 pass
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 fake._handle(self, "POST")
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 fake._handle(self, "GET")
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -149,7 +149,7 @@ class FakeTwilio:
 
     def _accept(self, form: dict[str, str]) -> dict[str, object]:
         sid = "SM" + uuid.uuid4().hex
-        now = format_datetime(datetime.now(timezone.utc))
+        now = format_datetime(datetime.now(UTC))
         message = {
             "sid": sid,
             "account_sid": self.account_sid,

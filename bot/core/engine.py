@@ -97,8 +97,8 @@ def step(ctx: Context, session: Session | None, inbound: Inbound, *, returning: 
     flow = ctx.flow
     channel = inbound.channel
     if inbound.event:
-        turn = _event(ctx, session, inbound)
-        return replace(turn, session=replace(turn.session, turns=turn.session.turns + 1))
+        happened = _event(ctx, session, inbound)
+        return replace(happened, session=replace(happened.session, turns=happened.session.turns + 1))
     folded = _heard(inbound)
     doubtful = inbound.confidence is not None and inbound.confidence < LOW_CONFIDENCE
     if session is None or session.flow != flow.name or session.state not in flow.states:
@@ -106,19 +106,19 @@ def step(ctx: Context, session: Session | None, inbound: Inbound, *, returning: 
         language = session.language if session is not None else None
         fresh = new_session(flow, language)
         greeting = flow.message("welcome_back", fresh.language, channel) if (returning or vanished) else ""
-        turn = _read(ctx, fresh, folded, channel, doubtful) if folded else None
-        if turn is None:
-            turn = _show(ctx, fresh, flow.start, channel)
+        read = _read(ctx, fresh, folded, channel, doubtful) if folded else None
+        turn = read if read is not None else _show(ctx, fresh, flow.start, channel)
         turn = _with_notice(replace(turn, missed=False), greeting, first=True)
     elif channel == "voice" and not folded:
         lang = session.language
         notice = flow.message("no_input", lang, channel)
         turn = replace(_show(ctx, replace(session, pending=()), session.state, channel, notice), missed=True)
     else:
-        turn = _read(ctx, session, folded, channel, doubtful)
-        if turn is None:
+        read = _read(ctx, session, folded, channel, doubtful)
+        if read is None:
             notice = flow.message("not_understood", session.language, channel)
-            turn = replace(_show(ctx, session, session.state, channel, notice), missed=True)
+            read = replace(_show(ctx, session, session.state, channel, notice), missed=True)
+        turn = read
     if channel == "voice":
         turn = _count_miss(ctx, session, turn)
     return replace(turn, session=replace(turn.session, turns=turn.session.turns + 1))

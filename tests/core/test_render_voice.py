@@ -47,8 +47,10 @@ def test_a_prompt_ends_with_a_person_and_samhsa_and_tips() -> None:
         "Recovery programs.",
         "For treatment, press 1.",
         "To hear this again, press star. If you need more time, press 9.",
-        "To talk with someone at the SMA Healthcare twenty-four seven line, press 0. "
-        "You can also call the SAMHSA National Helpline at 8 0 0, 6 6 2, 4 3 5 7.",
+        (
+            "To talk with someone at the SMA Healthcare twenty-four seven line, press 0. "
+            "You can also call the SAMHSA National Helpline at 8 0 0, 6 6 2, 4 3 5 7."
+        ),
     ]
 
 
