@@ -29,9 +29,9 @@ DEFAULT_TOPIC = "peer-support"
 _GLOBAL = {word: action for action, words in GLOBAL_WORDS.items() for word in words}
 _VOICE = {word: action for action, words in VOICE_WORDS.items() for word in words}
 # Asking for a person anywhere in a sentence ("can I talk to someone?") is enough: better a transfer too many.
-_ASKS_FOR_PERSON = re.compile(
-    r"\b(?:" + "|".join(re.escape(w) for w in VOICE_WORDS["connect"] if " " in w or w in {"operator", "representative"}) + r")\b"
-)
+_PERSON_PHRASES = ("operator", "representative", "real person", "talk to someone", "speak to someone",
+                   "talk with someone", "speak with someone", "talk to a person", "speak to a person")
+_ASKS_FOR_PERSON = re.compile(r"\b(?:" + "|".join(re.escape(p) for p in _PERSON_PHRASES) + r")\b")
 _NUMBER_WORDS = {
     "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
     "eight": "8", "nine": "9",
@@ -110,9 +110,7 @@ def step(ctx: Context, session: Session | None, inbound: Inbound, *, returning: 
         turn = read if read is not None else _show(ctx, fresh, flow.start, channel)
         turn = _with_notice(replace(turn, missed=False), greeting, first=True)
     elif channel == "voice" and not folded:
-        lang = session.language
-        notice = flow.message("no_input", lang, channel)
-        turn = replace(_show(ctx, replace(session, pending=()), session.state, channel, notice), missed=True)
+        turn = replace(_again(ctx, session, channel, flow.message("no_input", session.language, channel)), missed=True)
     else:
         read = _read(ctx, session, folded, channel, doubtful)
         if read is None:
@@ -208,7 +206,7 @@ def _read(ctx: Context, session: Session, folded: str, channel: str, doubtful: b
         if intent == "connect":
             return _connect(ctx, session)
         if intent == "repeat":
-            return _show(ctx, replace(session, pending=()), session.state, channel)
+            return _again(ctx, session, channel)
         if intent == "wait":
             shown = _show(ctx, session, session.state, channel)
             return replace(shown, reply=replace(shown.reply, wait=True))
@@ -291,17 +289,7 @@ def _read_place(
     if match.county is not None:
         return _show_results(ctx, session, match.county, channel)
     if match.candidates:
-        pending = tuple(c.key for c in match.candidates)
-        asking = replace(session, pending=pending)
-        if len(match.candidates) == 1:
-            county = _place_name(match.candidates[0], channel)
-            question = flow.message("did_you_mean", lang, channel).format_map(_Vars(county=county))
-            return Turn(asking, Reply(ctx.hotlines, text=question, expect="confirm"))
-        choices = tuple(
-            Choice(str(i), c.label, _place_name(c, channel)) for i, c in enumerate(match.candidates, 1)
-        )
-        question = flow.message("did_you_mean_many", lang, channel)
-        return Turn(asking, Reply(ctx.hotlines, text=question, choices=choices, expect="choice"))
+        return _question(ctx, replace(session, pending=tuple(c.key for c in match.candidates)), channel)
     if match.zip_unknown:
         zip_code = match.zip_code or ""
         said = " ".join(zip_code) if channel == "voice" else zip_code
@@ -311,6 +299,25 @@ def _read_place(
         return replace(_show(ctx, session, session.state, channel, flow.message("place_unknown", lang, channel)),
                        missed=True)
     return None
+
+
+def _question(ctx: Context, session: Session, channel: str, notice: str = "") -> Turn:
+    """Ask which of the pending counties the person meant ("Did you mean ...?")."""
+    flow, lang = ctx.flow, session.language
+    counties = [ctx.places.counties[k] for k in session.pending if k in ctx.places.counties]
+    if len(counties) == 1:
+        question = flow.message("did_you_mean", lang, channel).format_map(_Vars(county=_place_name(counties[0], channel)))
+        return Turn(session, Reply(ctx.hotlines, text=question, notice=notice, expect="confirm"))
+    choices = tuple(Choice(str(i), c.label, _place_name(c, channel)) for i, c in enumerate(counties, 1))
+    question = flow.message("did_you_mean_many", lang, channel)
+    return Turn(session, Reply(ctx.hotlines, text=question, notice=notice, choices=choices, expect="choice"))
+
+
+def _again(ctx: Context, session: Session, channel: str, notice: str = "") -> Turn:
+    """Say the current state again, or the open "did you mean" question if there is one."""
+    if session.pending:
+        return _question(ctx, session, channel, notice)
+    return _show(ctx, session, session.state, channel, notice)
 
 
 def _answer_pending(ctx: Context, session: Session, folded: str, channel: str) -> Turn | None:

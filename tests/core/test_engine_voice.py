@@ -64,6 +64,10 @@ def heard(turn: Turn) -> str:
         (["call", "~st jon", "2"], "ask_place", "", "say the name of your county"),
         (["call", "~st jon", "~yes"], "results", "", "Discover & Recover St. Johns County: 9 0 4, 4 9 5, 0 6 2 5."),
         (["call", "~help"], "welcome", "", "free information about recovery and peer support"),
+        (["call", "~st jon", "*"], "welcome", "", "Did you mean St. Johns County, Florida?"),
+        (["call", "~st jon", ""], "welcome", "", "Sorry, I didn't hear anything. Did you mean St. Johns County"),
+        (["call", "~st jon", "9", "1"], "results", "", "Discover & Recover St. Johns County"),
+        (["call", "1", "~I am a person in recovery"], "results", "", "Person County, North Carolina"),  # not a transfer
     ],
 )
 def test_calls(context: Context, inputs: list[str], state: str, action: str, expected: str) -> None:
