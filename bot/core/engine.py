@@ -38,7 +38,9 @@ _NUMBER_WORDS = {
 }  # fmt: skip
 _SPOKEN_PREFIX = re.compile(r"^(?:press|option|number|pressing)\s+")
 _SPACED_DIGITS = re.compile(r"^[\d\s.,-]+$")
-_STATE_NAMES = {code: " ".join(w if w == "of" else w.capitalize() for w in name.split()) for name, code in US_STATES.items()}
+_STATE_NAMES = {
+    code: " ".join(w if w == "of" else w.capitalize() for w in name.split()) for name, code in US_STATES.items()
+}
 
 MISSES_BEFORE_CONNECT = 2
 """Silent or not-understood tries in a row, on a call, after which the caller is put through to a person."""
@@ -306,7 +308,8 @@ def _question(ctx: Context, session: Session, channel: str, notice: str = "") ->
     flow, lang = ctx.flow, session.language
     counties = [ctx.places.counties[k] for k in session.pending if k in ctx.places.counties]
     if len(counties) == 1:
-        question = flow.message("did_you_mean", lang, channel).format_map(_Vars(county=_place_name(counties[0], channel)))
+        county = _place_name(counties[0], channel)
+        question = flow.message("did_you_mean", lang, channel).format_map(_Vars(county=county))
         return Turn(session, Reply(ctx.hotlines, text=question, notice=notice, expect="confirm"))
     choices = tuple(Choice(str(i), c.label, _place_name(c, channel)) for i, c in enumerate(counties, 1))
     question = flow.message("did_you_mean_many", lang, channel)
@@ -436,7 +439,8 @@ def _values(ctx: Context, session: Session, channel: str = "sms") -> _Vars:
     county = ctx.places.counties.get(session.vars.get("county", ""))
     h = ctx.hotlines
     if channel == "voice":
-        hotline, samhsa = f"{h.hotline_name} at {spoken_number(h.hotline)}", f"{h.samhsa_name} at {spoken_number(h.samhsa)}"
+        hotline = f"{h.hotline_name} at {spoken_number(h.hotline)}"
+        samhsa = f"{h.samhsa_name} at {spoken_number(h.samhsa)}"
     else:
         hotline, samhsa = f"{h.hotline_name} {h.hotline.text}", f"{h.samhsa_name} {h.samhsa.text}"
     return _Vars(

@@ -340,7 +340,8 @@ def _option(r: _Reader, state: str, node: Any, line: int, languages: tuple[str, 
         r.fail(line, f"state {state!r}: digit 0 is reserved for talking to a person")
     do = str(node.get("do") or "")
     if do and do not in OPTION_ACTIONS:
-        r.fail(line, f"state {state!r}: option {key} has unknown `do: {do}` (known: {', '.join(sorted(OPTION_ACTIONS))})")
+        known = ", ".join(sorted(OPTION_ACTIONS))
+        r.fail(line, f"state {state!r}: option {key} has unknown `do: {do}` (known: {known})")
     if not node.get("goto") and not do:
         r.fail(line, f"state {state!r}: option {key} has no `goto:`")
     voice_key = str(node["voice_key"]).strip() if node.get("voice_key") is not None else None
