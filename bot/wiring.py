@@ -20,6 +20,7 @@ from bot.core.flow import Flow
 from bot.core.flow_loader import load_flow
 from bot.core.places import Gazetteer
 from bot.core.reply import Hotlines
+from bot.core.safety import load_crisis
 from bot.helpline import Helpline
 from bot.storage.db import make_engine, make_session_factory
 from bot.storage.directory_repo import SqlDirectory
@@ -29,6 +30,7 @@ from bot.storage.sessions import RedisSessionStore
 log = logging.getLogger(__name__)
 
 MAIN_FLOW = "main.yaml"
+CRISIS_FILE = "crisis.yaml"
 _GAZETTEER: Gazetteer | None = None
 
 
@@ -94,6 +96,7 @@ def build(settings: Settings, redis_client: redis.Redis | None = None) -> Parts:
         hotlines=hotlines(settings),
         prefer_states=prefer,
         sms_budget=settings.sms_segment_budget,
+        crisis=load_crisis(settings.flows_dir / CRISIS_FILE),
     )
     store = RedisSessionStore(redis_client, settings.session_ttl_seconds, settings.returning_ttl_seconds)
     return Parts(settings, engine, factory, redis_client, flow, Helpline(context, store, settings.hash_secret))

@@ -203,6 +203,7 @@ def context(directory):  # type: ignore[no-untyped-def]
     from bot.config import load_settings as _load
     from bot.core.engine import Context
     from bot.core.flow_loader import load_flow
+    from bot.core.safety import load_crisis
     from bot.wiring import gazetteer, hotlines
 
     settings = _load({"HELPLINE_DEV": "1", "HASH_SECRET": "x", "INSTANCE_DIR": "/nonexistent"})
@@ -213,4 +214,5 @@ def context(directory):  # type: ignore[no-untyped-def]
         hotlines=hotlines(settings),
         prefer_states=(("FL",), ("OH",)),
         sms_budget=4,
+        crisis=load_crisis(PROJECT_ROOT / "flows" / "crisis.yaml"),
     )

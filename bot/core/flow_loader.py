@@ -56,7 +56,8 @@ class FlowError(ValueError):
         super().__init__("\n".join(str(p) for p in problems))
 
 
-def _yaml() -> YAML:
+def yaml_reader() -> YAML:
+    """A YAML 1.2 round-trip reader (keeps line numbers; `yes`/`no` stay strings)."""
     yaml = YAML(typ="rt")
     yaml.version = (1, 2)
     yaml.allow_duplicate_keys = False
@@ -131,7 +132,7 @@ def load_flow(path: Path) -> Flow:
     """Read and check one flow file."""
     reader = _Reader(str(path))
     try:
-        raw = _yaml().load(path.read_text(encoding="utf-8"))
+        raw = yaml_reader().load(path.read_text(encoding="utf-8"))
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
