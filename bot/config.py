@@ -53,6 +53,9 @@ class Settings:
     session_ttl_seconds: int
     returning_ttl_seconds: int
     sms_segment_budget: int
+    rate_limit_count: int
+    rate_limit_window_seconds: int
+    replay_ttl_seconds: int
     default_language: str
     log_level: str
     home_states: tuple[str, ...]
@@ -143,6 +146,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         session_ttl_seconds=_int(env, "SESSION_TTL_SECONDS", 60 * 60),
         returning_ttl_seconds=_int(env, "RETURNING_TTL_SECONDS", 30 * 24 * 60 * 60),
         sms_segment_budget=budget,
+        rate_limit_count=_int(env, "RATE_LIMIT_COUNT", 15),
+        rate_limit_window_seconds=max(1, _int(env, "RATE_LIMIT_WINDOW_SECONDS", 60)),
+        replay_ttl_seconds=_int(env, "REPLAY_TTL_SECONDS", 3600),
         default_language=env.get("DEFAULT_LANGUAGE") or "en",
         log_level=env.get("LOG_LEVEL") or "INFO",
         home_states=tuple(s.strip().upper() for s in (env.get("HOME_STATES") or "FL").split(",") if s.strip()),

@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Protocol
 
 from bot.core.engine import Context, Inbound, Turn, fallback_reply, step
 from bot.core.identity import person_key
@@ -43,6 +44,12 @@ class FaultLog:
         log.error("%s failed: %s: %s (%d similar since last report)", kind, type(exc).__name__, exc, held)
 
 
+class RateLimiter(Protocol):
+    def exceeded(self, key: str) -> bool:
+        """Count a message from `key`; True when it is over the limit."""
+        ...
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What the web layer needs: the reply and whether it came from the degraded path."""
@@ -54,15 +61,38 @@ class Outcome:
 class Helpline:
     """The running helpline: context (flow, places, directory, hotlines) plus session storage."""
 
-    def __init__(self, context: Context, sessions: SessionStore, hash_secret: str):
+    def __init__(
+        self, context: Context, sessions: SessionStore, hash_secret: str, limiter: RateLimiter | None = None
+    ):
         self.context = context
         self.sessions = sessions
         self.hash_secret = hash_secret
+        self.limiter = limiter
         self.faults = FaultLog()
+
+    def key_for(self, channel: str, sender: str) -> str:
+        """The stored identity of a sender on a channel: a keyed hash, never the number."""
+        return f"{channel}:{person_key(self.hash_secret, sender)}"
+
+    def _flooding(self, key: str, inbound: Inbound) -> bool:
+        if self.limiter is None:
+            return False
+        context = self.context
+        if context.crisis is not None and context.crisis.match(inbound.text):
+            return False
+        try:
+            return self.limiter.exceeded(key)
+        except Exception as exc:  # noqa: BLE001 - a limiter outage must not silence anyone
+            self.faults.report("rate limiter", exc)
+            return False
 
     def converse(self, channel: str, sender: str, inbound: Inbound) -> Outcome:
         """Answer one message from `sender` (a phone number or call id) on `channel`."""
-        key = f"{channel}:{person_key(self.hash_secret, sender)}"
+        key = self.key_for(channel, sender)
+        if self._flooding(key, inbound):
+            log.info("%s %s rate limited", channel, key[-8:])
+            notice = self.context.flow.message("slow_down", self.context.flow.default_language)
+            return Outcome(replace(fallback_reply(self.context.hotlines, notice), tags=("rate-limited",)))
         session, returning, remembered = None, False, True
         try:
             session, returning = self.sessions.load(key)

@@ -24,6 +24,7 @@ from bot.core.safety import load_crisis
 from bot.helpline import Helpline
 from bot.storage.db import make_engine, make_session_factory
 from bot.storage.directory_repo import SqlDirectory
+from bot.storage.guards import RedisRateLimiter, RedisReplayCache
 from bot.storage.redis_server import client_for
 from bot.storage.sessions import RedisSessionStore
 
@@ -63,6 +64,7 @@ class Parts:
     redis: redis.Redis
     flow: Flow
     helpline: Helpline
+    replay: RedisReplayCache
 
 
 def served_states(directory: Directory, flow: Flow) -> tuple[str, ...]:
@@ -99,4 +101,7 @@ def build(settings: Settings, redis_client: redis.Redis | None = None) -> Parts:
         crisis=load_crisis(settings.flows_dir / CRISIS_FILE),
     )
     store = RedisSessionStore(redis_client, settings.session_ttl_seconds, settings.returning_ttl_seconds)
-    return Parts(settings, engine, factory, redis_client, flow, Helpline(context, store, settings.hash_secret))
+    limiter = RedisRateLimiter(redis_client, settings.rate_limit_count, settings.rate_limit_window_seconds)
+    helpline = Helpline(context, store, settings.hash_secret, limiter)
+    replay = RedisReplayCache(redis_client, settings.replay_ttl_seconds)
+    return Parts(settings, engine, factory, redis_client, flow, helpline, replay)

@@ -32,6 +32,8 @@ MESSAGE_KEYS = (
     "no_more",
     "help",
     "at_start",
+    "slow_down",
+    "unavailable",
 )
 MESSAGE_PLACEHOLDERS = PLACEHOLDERS | {"zip", "miles", "count"}
 

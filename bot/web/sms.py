@@ -6,6 +6,7 @@ from flask import Blueprint, Response, current_app, request
 
 from bot.core.engine import Inbound
 from bot.helpline import Helpline
+from bot.web.replay import once_per_delivery
 from bot.web.signature import twilio_signed
 from bot.web.twiml import sms_twiml
 
@@ -18,6 +19,7 @@ def helpline() -> Helpline:
 
 @bp.post("/sms")
 @twilio_signed
+@once_per_delivery(sms_twiml)
 def incoming_sms() -> Response:
     """Answer an inbound text with TwiML."""
     sender = request.form.get("From", "")
