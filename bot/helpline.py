@@ -103,7 +103,9 @@ class Helpline:
             turn: Turn = step(self.context, session, inbound, returning=returning)
         except Exception as exc:  # noqa: BLE001
             self.faults.report("engine step", exc)
-            return Outcome(fallback_reply(self.context.hotlines), degraded=True)
+            flow = self.context.flow
+            notice = flow.message("unavailable", session.language if session else flow.default_language)
+            return Outcome(fallback_reply(self.context.hotlines, notice), degraded=True)
         if remembered:
             try:
                 self.sessions.save(key, turn.session)

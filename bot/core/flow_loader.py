@@ -132,18 +132,25 @@ class _Reader:
 
 def load_flow(path: Path) -> Flow:
     """Read and check one flow file."""
-    reader = _Reader(str(path))
     try:
-        raw = yaml_reader().load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FlowError([Problem(str(path), 1, f"cannot read file: {exc}")]) from exc
+    return parse_flow(text, str(path))
+
+
+def parse_flow(text: str, source: str) -> Flow:
+    """Read and check a flow from YAML text; `source` names it in problems."""
+    reader = _Reader(source)
+    try:
+        raw = yaml_reader().load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
-        raise FlowError([Problem(str(path), line, f"not valid YAML: {exc.problem or exc.context}")]) from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise FlowError([Problem(str(path), 1, f"cannot read file: {exc}")]) from exc
+        raise FlowError([Problem(source, line, f"not valid YAML: {exc.problem or exc.context}")]) from exc
     flow = _build(reader, raw)
     if reader.problems or flow is None:
-        raise FlowError(reader.problems or [Problem(str(path), 1, "empty flow file")])
+        raise FlowError(reader.problems or [Problem(source, 1, "empty flow file")])
     return flow
 
 

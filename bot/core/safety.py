@@ -96,14 +96,20 @@ def _rank(match: CrisisMatch) -> tuple[int, int]:
 
 def load_crisis(path: Path) -> CrisisScreen:
     """Read and check the crisis phrase file; problems come back as `file:line: message`."""
-    where = str(path)
     try:
-        raw = yaml_reader().load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FlowError([Problem(str(path), 1, f"cannot read file: {exc}")]) from exc
+    return parse_crisis(text, str(path))
+
+
+def parse_crisis(text: str, where: str) -> CrisisScreen:
+    """Read and check crisis phrases from YAML text; `where` names it in problems."""
+    try:
+        raw = yaml_reader().load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         raise FlowError([Problem(where, (mark.line + 1) if mark else 1, f"not valid YAML: {exc.problem}")]) from exc
-    except OSError as exc:
-        raise FlowError([Problem(where, 1, f"cannot read file: {exc}")]) from exc
     problems: list[Problem] = []
 
     def line(node: object, key: object) -> int:

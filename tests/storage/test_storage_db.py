@@ -13,7 +13,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, select
 
 import bot.storage.db as db
-from bot.storage.data_files import DataFileError
+from bot.storage.data_files import DataFileError, OrganizationEntry
 from bot.storage.db import (
     InitResult,
     alembic_config,
@@ -23,7 +23,7 @@ from bot.storage.db import (
     schema_revision,
     upgrade_schema,
 )
-from bot.storage.models import Base, DatasetVersion, Phone, Service
+from bot.storage.models import Base, DatasetVersion, Organization, Phone, Service
 
 SHIPPED_COUNTS = {"organizations": 15, "services": 15, "phones": 12, "service_areas": 19, "categories": 12}
 
@@ -128,7 +128,7 @@ def test_failed_reload_rolls_back_to_the_previous_directory(
     deactivate_volusia(data_dir)
     real = db._organization
 
-    def fail_on_the_last(org):  # type: ignore[no-untyped-def]
+    def fail_on_the_last(org: OrganizationEntry) -> Organization:
         if org.id == "al-anon":
             raise RuntimeError("disk on fire")
         return real(org)
@@ -153,7 +153,7 @@ def test_concurrent_initialisation_loads_once(engine: Engine, data_dir: Path) ->
         barrier.wait()
         try:
             results.append(init_database(engine, data_dir))
-        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+        except BaseException as exc:  # reported by the assertion below
             errors.append(exc)
 
     threads = [threading.Thread(target=run) for _ in range(3)]
@@ -228,4 +228,4 @@ def test_postgres_urls_get_the_psycopg_driver() -> None:
     engine = make_engine("postgres://user@db.example/helpline")
 
     assert engine.url.drivername == "postgresql+psycopg"
-    assert engine.pool._pre_ping is True  # type: ignore[attr-defined]
+    assert engine.pool._pre_ping is True
