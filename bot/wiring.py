@@ -26,6 +26,7 @@ from bot.helpline import Helpline
 from bot.storage.db import make_engine, make_session_factory
 from bot.storage.directory_repo import SqlDirectory
 from bot.storage.guards import RedisRateLimiter, RedisReplayCache
+from bot.storage.opt_outs import OptOutStore
 from bot.storage.redis_server import client_for
 from bot.storage.sessions import RedisSessionStore
 
@@ -120,6 +121,14 @@ def build(settings: Settings, redis_client: redis.Redis | None = None) -> Parts:
     )
     store = RedisSessionStore(redis_client, settings.session_ttl_seconds, settings.returning_ttl_seconds)
     limiter = RedisRateLimiter(redis_client, settings.rate_limit_count, settings.rate_limit_window_seconds)
-    helpline = Helpline(context, store, settings.hash_secret, limiter)
+    opt_outs = OptOutStore(factory, mirror=redis_client)
+    helpline = Helpline(
+        context,
+        store,
+        settings.hash_secret,
+        limiter,
+        opt_outs,
+        confirm_opt_outs=settings.opt_out_handled_by == "app",
+    )
     replay = RedisReplayCache(redis_client, settings.replay_ttl_seconds)
     return Parts(settings, engine, factory, redis_client, flow, helpline, replay)

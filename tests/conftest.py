@@ -177,6 +177,14 @@ class Phone:
         return text
 
 
+    def send_silent(self, body: str) -> None:
+        """Text `body` and assert Twilio is told to send nothing back (`<Response/>`)."""
+        response = self.post(body)
+        assert response.status_code == 200, response.data
+        root = ElementTree.fromstring(response.get_data(as_text=True))
+        assert root.tag == "Response" and len(root) == 0, response.data
+
+
 @pytest.fixture
 def phone(client: FlaskClient) -> Phone:
     return Phone(client, f"+1386555{next(_sids):04d}")

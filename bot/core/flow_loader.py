@@ -34,6 +34,8 @@ MESSAGE_KEYS = (
     "at_start",
     "slow_down",
     "unavailable",
+    "opted_out",
+    "opted_in",
 )
 MESSAGE_PLACEHOLDERS = PLACEHOLDERS | {"zip", "miles", "count"}
 

@@ -42,6 +42,8 @@ messages:
   at_start: "Text your county or ZIP code."
   slow_down: "You're sending messages very fast. If you need someone now, call:"
   unavailable: "Our directory is not available right now. Please call:"
+  opted_out: "You're unsubscribed from {program} and will get no more messages. Reply START to resubscribe."
+  opted_in: "You're resubscribed to {program}. Reply STOP to opt out."
 """
 
 SAFE_CRISIS_YAML = """

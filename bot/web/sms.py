@@ -8,7 +8,7 @@ from bot.core.engine import Inbound
 from bot.helpline import Helpline
 from bot.web.replay import once_per_delivery
 from bot.web.signature import twilio_signed
-from bot.web.twiml import sms_twiml
+from bot.web.twiml import empty_twiml, sms_twiml
 
 bp = Blueprint("sms", __name__)
 
@@ -25,4 +25,6 @@ def incoming_sms() -> Response:
     sender = request.form.get("From", "")
     body = request.form.get("Body", "")
     outcome = helpline().converse("sms", sender or "unknown", Inbound(text=body, channel="sms"))
+    if outcome.reply is None:
+        return empty_twiml()
     return sms_twiml(outcome.reply)
