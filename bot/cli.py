@@ -54,6 +54,18 @@ def init_command() -> None:
     _init(_settings())
 
 
+@main.command("purge", with_appcontext=False)
+def purge_command() -> None:
+    """Delete per-person data (sessions, markers, jobs) older than RETENTION_DAYS; opt-outs are kept."""
+    from bot.maintenance import purge, retention_seconds
+    from bot.storage.redis_server import client_for
+
+    settings = _settings()
+    if not settings.redis_url:
+        raise click.ClickException("REDIS_URL is not set: point it at the Redis the helpline uses")
+    click.echo(str(purge(client_for(settings.redis_url), retention_seconds(settings))))
+
+
 @main.command("serve", with_appcontext=False)
 def serve_command() -> None:
     """Run the bot: database, embedded Redis if REDIS_URL is unset, and the web server (gunicorn)."""
