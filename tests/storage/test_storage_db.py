@@ -12,7 +12,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, select
 
-import bot.storage.db as db
+from bot.storage import db
 from bot.storage.data_files import DataFileError, OrganizationEntry
 from bot.storage.db import (
     InitResult,

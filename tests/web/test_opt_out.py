@@ -10,7 +10,24 @@ from bot.web import create_app
 from tests.conftest import Phone, assert_hotlines, make_env
 
 
-@pytest.mark.parametrize("word", ["STOP", "stop", "Stop.", "STOPALL", "unsubscribe", "CANCEL", "end", "Quit!", "revoke", "OPTOUT", "opt-out", "please stop texting me", "Don't text me"])
+@pytest.mark.parametrize(
+    "word",
+    [
+        "STOP",
+        "stop",
+        "Stop.",
+        "STOPALL",
+        "unsubscribe",
+        "CANCEL",
+        "end",
+        "Quit!",
+        "revoke",
+        "OPTOUT",
+        "opt-out",
+        "please stop texting me",
+        "Don't text me",
+    ],
+)
 def test_opt_out_words_get_one_confirmation_then_silence(phone: Phone, word: str) -> None:
     phone.send("hi")
     confirmation = phone.send(word)
@@ -38,7 +55,9 @@ def test_unstop_and_yes_also_resubscribe(phone: Phone, word: str) -> None:
     assert "resubscribed" in phone.send(word)
 
 
-@pytest.mark.parametrize("body", ["I want to stop drinking", "how do I stop using", "the end of my rope", "cancel my appointment please"])
+@pytest.mark.parametrize(
+    "body", ["I want to stop drinking", "how do I stop using", "the end of my rope", "cancel my appointment please"]
+)
 def test_sentences_that_merely_contain_a_keyword_are_not_opt_outs(phone: Phone, body: str) -> None:
     reply = phone.send(body)
     assert "unsubscribed" not in reply

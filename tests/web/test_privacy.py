@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import inspect, select, table, column
+from sqlalchemy import column, inspect, select, table
 
 from tests.conftest import Phone
 
@@ -16,7 +16,16 @@ CANARY_BODY = "zebracanary7741"
 def test_no_body_and_no_number_reaches_logs_database_or_redis(app, redis_client, caplog) -> None:
     phone = Phone(app.test_client(), CANARY_NUMBER)
     with caplog.at_level(logging.DEBUG):
-        for body in [CANARY_BODY, f"i live in volusia {CANARY_BODY}", "1", f"{CANARY_BODY} 32114", "help", "STOP", CANARY_BODY, "START"]:
+        for body in [
+            CANARY_BODY,
+            f"i live in volusia {CANARY_BODY}",
+            "1",
+            f"{CANARY_BODY} 32114",
+            "help",
+            "STOP",
+            CANARY_BODY,
+            "START",
+        ]:
             phone.post(body)
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert logged, "the app should log something"

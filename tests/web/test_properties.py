@@ -23,7 +23,11 @@ FIELDS = list(sms_params("x", "+1").keys())
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(body=bodies, drop=st.sets(st.sampled_from(FIELDS), max_size=4), extra=st.dictionaries(st.text(min_size=1, max_size=8), st.text(max_size=20), max_size=2))
+@given(
+    body=bodies,
+    drop=st.sets(st.sampled_from(FIELDS), max_size=4),
+    extra=st.dictionaries(st.text(min_size=1, max_size=8), st.text(max_size=20), max_size=2),
+)
 def test_any_message_gets_a_safe_answer(client, body: str, drop: set[str], extra: dict[str, str]) -> None:
     sender = f"+1386556{next(_numbers):04d}"
     params = {k: v for k, v in sms_params(body, sender).items() if k not in drop}
@@ -43,13 +47,21 @@ def test_any_message_gets_a_safe_answer(client, body: str, drop: set[str], extra
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(messages=st.lists(st.one_of(bodies, st.sampled_from(["1", "2", "3", "4", "5", "back", "menu", "more", "yes", "no"])), min_size=1, max_size=8))
+@given(
+    messages=st.lists(
+        st.one_of(bodies, st.sampled_from(["1", "2", "3", "4", "5", "back", "menu", "more", "yes", "no"])),
+        min_size=1,
+        max_size=8,
+    )
+)
 def test_any_conversation_keeps_the_hotlines_in_every_reply(client, messages: list[str]) -> None:
     sender = f"+1386557{next(_numbers):04d}"
     opted_out = False
     for body in messages:
         params = sms_params(body, sender)
-        response = client.post("/sms", data=params, headers={"X-Twilio-Signature": sign("http://localhost/sms", params)})
+        response = client.post(
+            "/sms", data=params, headers={"X-Twilio-Signature": sign("http://localhost/sms", params)}
+        )
         assert response.status_code == 200
         root = ElementTree.fromstring(response.get_data(as_text=True))
         messages_ = root.findall("Message")
