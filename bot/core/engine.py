@@ -18,6 +18,7 @@ from bot.core.flow import GLOBAL_WORDS, VOICE_KEYS, VOICE_WORDS, Flow, Option, S
 from bot.core.places import US_STATES, Gazetteer, PlaceMatch
 from bot.core.render import fit, spoken_number
 from bot.core.reply import Choice, Hotlines, Reply, Section, TextedList
+from bot.core.safety import CrisisScreen
 from bot.core.search import find_resources
 from bot.core.session import Session
 from bot.core.text import fold
@@ -77,6 +78,7 @@ class Context:
     hotlines: Hotlines
     prefer_states: tuple[tuple[str, ...], ...] = ()
     sms_budget: int = 4
+    crisis: CrisisScreen | None = None
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,9 @@ def step(ctx: Context, session: Session | None, inbound: Inbound, *, returning: 
     if inbound.event:
         happened = _event(ctx, session, inbound)
         return replace(happened, session=replace(happened.session, turns=happened.session.turns + 1))
+    crisis = _crisis_turn(ctx, session, inbound)
+    if crisis is not None:
+        return crisis
     folded = _heard(inbound)
     doubtful = inbound.confidence is not None and inbound.confidence < LOW_CONFIDENCE
     if session is None or session.flow != flow.name or session.state not in flow.states:
@@ -121,6 +126,8 @@ def step(ctx: Context, session: Session | None, inbound: Inbound, *, returning: 
         turn = read
     if channel == "voice":
         turn = _count_miss(ctx, session, turn)
+        if turn.session.offered_person:
+            turn = replace(turn, session=replace(turn.session, offered_person=False))
     return replace(turn, session=replace(turn.session, turns=turn.session.turns + 1))
 
 
@@ -191,6 +198,23 @@ def _connect(ctx: Context, session: Session) -> Turn:
     return Turn(replace(session, pending=()), Reply(ctx.hotlines, action="connect", expect="none"))
 
 
+def _crisis_turn(ctx: Context, session: Session | None, inbound: Inbound) -> Turn | None:
+    """Danger named in any state is answered first; the session stays where it was."""
+    if ctx.crisis is None or not inbound.text:
+        return None
+    match = ctx.crisis.match(inbound.text)
+    if match is None:
+        return None
+    kept = session
+    if kept is None or kept.flow != ctx.flow.name or kept.state not in ctx.flow.states:
+        kept = new_session(ctx.flow, kept.language if kept is not None else None)
+    text = ctx.crisis.answer(match, kept.language, inbound.channel)
+    reply = Reply(ctx.hotlines, text=text, crisis=True, expect="none", tags=(f"crisis:{match.category}",))
+    if inbound.channel == "voice":
+        kept = replace(kept, offered_person=True, misses=0)  # the answer ends "press 0 or say yes"
+    return Turn(replace(kept, turns=kept.turns + 1), reply)
+
+
 def _with_notice(turn: Turn, notice: str, first: bool = False) -> Turn:
     if not notice:
         return turn
@@ -204,6 +228,8 @@ def _read(ctx: Context, session: Session, folded: str, channel: str, doubtful: b
     state = flow.states[session.state]
     lang = session.language
     if channel == "voice":
+        if session.offered_person and folded in YES:
+            return _connect(ctx, session)
         intent = VOICE_KEYS.get(folded) or _VOICE.get(folded) or ("connect" if _ASKS_FOR_PERSON.search(folded) else "")
         if intent == "connect":
             return _connect(ctx, session)

@@ -1,7 +1,8 @@
 """A conversation's state between messages: where the person is in the flow and what they chose.
 
 For calls it also counts the tries in a row that went unheard or not understood and the failed transfers,
-so the count lives in Redis with the rest of the call (keyed by the hashed CallSid), not in a web process.
+and remembers that a crisis answer just offered a person ("say yes"), so all of it lives in Redis with the
+rest of the call (keyed by the hashed CallSid), not in a web process.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ class Session:
     misses: int = 0
     dial_failures: int = 0
     can_text: bool = True
+    offered_person: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for storage."""
@@ -50,6 +52,7 @@ class Session:
             misses=int(data.get("misses", 0)),
             dial_failures=int(data.get("dial_failures", 0)),
             can_text=bool(data.get("can_text", True)),
+            offered_person=bool(data.get("offered_person", False)),
         )
 
     def goto(self, state: str, *, remember: bool = True) -> Session:

@@ -140,7 +140,7 @@ def init_database(engine: Engine, data_dir: Path) -> InitResult:
 def _take_init_lock(connection: Connection) -> None:
     """Serialise initialisation between processes until the surrounding transaction ends."""
     if connection.dialect.name == "postgresql":
-        pass
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_INIT_LOCK_KEY})
     elif connection.dialect.name == "sqlite":
         dbapi_connection = connection.connection.dbapi_connection
         if dbapi_connection is not None and not dbapi_connection.in_transaction:
@@ -191,8 +191,7 @@ def _organization(org: OrganizationEntry) -> Organization:
                 source=s.source,
                 assured_date=s.assured_date,
                 phones=[
-                    Phone(position=i, number=p.number, display=p.display, type=p.type)
-                    for i, p in enumerate(s.phones)
+                    Phone(position=i, number=p.number, display=p.display, type=p.type) for i, p in enumerate(s.phones)
                 ],
                 service_areas=[
                     ServiceArea(extent=a.extent, state=a.state, county_name=a.county, county_fips=a.fips)

@@ -7,6 +7,8 @@
 
 A call is a conversation keyed by its CallSid (hashed, like a number). The caller's number is read from
 each request only to decide whether a text is possible and to hand it to the job that sends one.
+Unlike /sms these routes are not de-duplicated by their parameters: two silent tries in one call post
+identical forms and must both count.
 """
 
 from __future__ import annotations
@@ -67,7 +69,7 @@ def gathered() -> Response:
     confidence = _confidence(request.form.get("Confidence")) if speech and not digits else None
     inbound = Inbound(text=speech, digits=digits, channel="voice", confidence=confidence)
     outcome = _helpline().converse("voice", _call_sid(), inbound)
-    if outcome.degraded and not (digits or speech) and not outcome.reply.action:
+    if outcome.degraded and outcome.reply is not None and not (digits or speech) and not outcome.reply.action:
         # Without call state we cannot count silent tries, so silence goes straight to a person.
         outcome = Outcome(replace(outcome.reply, action="connect"), degraded=True)
     return _answer(outcome)
@@ -94,7 +96,7 @@ def call_status() -> tuple[str, int]:
 def _answer(outcome: Outcome) -> Response:
     """TwiML for the engine's reply; a list the caller asked for by text is queued first."""
     parts = _parts()
-    reply = outcome.reply
+    reply = outcome.reply if outcome.reply is not None else fallback_reply(parts.helpline.context.hotlines)
     if "degraded" in reply.tags:
         reply = _trouble(reply)
     before = ""

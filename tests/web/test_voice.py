@@ -420,3 +420,33 @@ def test_the_job_payload_is_json(call: Call, redis_client: redis.Redis) -> None:
     raw = redis_client.hget(job.key, "data")
     assert raw is not None
     assert JSONSerializer.loads(zlib.decompress(raw))[3]["body"].startswith("The list from your call")  # not pickle
+
+
+# --- danger named on a call; a quick caller -----------------------------------------------------------
+
+
+def test_danger_said_on_a_call_is_answered_first_and_yes_puts_the_caller_through(call: Call) -> None:
+    call.start()
+    call.press("1")
+    root = call.say("I want to kill myself")
+    gather(root)
+    said = spoken(root)
+    assert "988" in said or "9 8 8" in said
+    assert "press 0 or say yes" in said and HOTLINE_DIGITS in said
+    assert dialled(call.say("Yes.")) == "+18005394228"
+
+
+def test_after_a_danger_answer_the_call_goes_on_where_it_was(call: Call) -> None:
+    call.start()
+    call.press("1")
+    call.say("I want to kill myself")
+    assert "Volusia Recovery Alliance" in spoken(call.say("Volusia"))
+
+
+def test_a_quick_caller_is_never_told_to_slow_down(call: Call) -> None:
+    call.start()
+    for _ in range(12):
+        call.press("1")
+        call.press("*")
+    said = spoken(call.press("*"))
+    assert "very fast" not in said and "say the name of your county" in said
