@@ -10,11 +10,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.core.engine import Context, Inbound, Turn, fallback_reply, step
 from bot.core.identity import person_key
-from bot.core.reply import Reply
+from bot.core.reply import Hotlines, Reply
 from bot.core.session import SessionStore
 
 log = logging.getLogger(__name__)
@@ -54,11 +55,22 @@ class Outcome:
 class Helpline:
     """The running helpline: context (flow, places, directory, hotlines) plus session storage."""
 
-    def __init__(self, context: Context, sessions: SessionStore, hash_secret: str):
+    def __init__(
+        self,
+        context: Context | None,
+        sessions: SessionStore,
+        hash_secret: str,
+        catch_up: Callable[[], None] | None = None,
+        hotlines: Hotlines | None = None,
+    ):
+        # `context` is replaced whole by the reloader (one attribute assignment, atomic for readers);
+        # None means no valid flow could be loaded, and every reply is the hotlines alone.
         self.context = context
         self.sessions = sessions
         self.hash_secret = hash_secret
         self.faults = FaultLog()
+        self.catch_up = catch_up
+        self.hotlines = hotlines or (context.hotlines if context is not None else None)
 
     def converse(self, channel: str, sender: str, inbound: Inbound) -> Outcome:
         """Answer one message from `sender` (a phone number or call id) on `channel`."""
@@ -69,11 +81,23 @@ class Helpline:
         except Exception as exc:  # noqa: BLE001 - any storage fault degrades, never fails the reply
             self.faults.report("session load", exc)
             remembered = False
+        context = self.context
+        if context is not None and session is not None and self.catch_up is not None:
+            if session.flow == context.flow.name and session.state not in context.flow.states:
+                # Another worker may already serve a newer flow that has this state: catch up first.
+                try:
+                    self.catch_up()
+                except Exception as exc:  # noqa: BLE001
+                    self.faults.report("flow reload", exc)
+                context = self.context
+        if context is None:
+            assert self.hotlines is not None
+            return Outcome(fallback_reply(self.hotlines), degraded=True)
         try:
-            turn: Turn = step(self.context, session, inbound, returning=returning)
+            turn: Turn = step(context, session, inbound, returning=returning)
         except Exception as exc:  # noqa: BLE001
             self.faults.report("engine step", exc)
-            return Outcome(fallback_reply(self.context.hotlines), degraded=True)
+            return Outcome(fallback_reply(context.hotlines), degraded=True)
         if remembered:
             try:
                 self.sessions.save(key, turn.session)

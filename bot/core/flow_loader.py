@@ -32,6 +32,7 @@ MESSAGE_KEYS = (
     "no_more",
     "help",
     "at_start",
+    "flow_changed",
 )
 MESSAGE_PLACEHOLDERS = PLACEHOLDERS | {"zip", "miles", "count"}
 
