@@ -15,6 +15,7 @@ import time
 import click
 from flask.cli import FlaskGroup
 
+from bot.admin.cli import chat, data, flows, reload_command
 from bot.config import PROJECT_ROOT, ConfigError, Settings, load_settings
 from bot.storage.db import init_database, make_engine
 from bot.storage.redis_server import EmbeddedRedis
@@ -29,6 +30,12 @@ def _create_app():  # type: ignore[no-untyped-def]
 @click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
 def main() -> None:
     """Helpline: SMS and phone helpline bot for recovery and peer support."""
+
+
+main.add_command(flows)
+main.add_command(data)
+main.add_command(chat)
+main.add_command(reload_command)
 
 
 def _settings() -> Settings:

@@ -71,6 +71,24 @@ def served_states(directory: Directory, flow: Flow) -> tuple[str, ...]:
     return tuple(sorted(states))
 
 
+def make_context(settings: Settings, flow: Flow, directory: Directory) -> Context:
+    """The engine's context for a flow and a directory (the app, the reloader and the admin tools share it)."""
+    try:
+        served = served_states(directory, flow)
+    except Exception as exc:  # noqa: BLE001 - a database outage at start must not stop the hotlines
+        log.error("could not read served states from the database: %s", type(exc).__name__)
+        served = ()
+    prefer = (settings.home_states, tuple(s for s in served if s not in settings.home_states))
+    return Context(
+        flow=flow,
+        places=gazetteer(),
+        directory=directory,
+        hotlines=hotlines(settings),
+        prefer_states=prefer,
+        sms_budget=settings.sms_segment_budget,
+    )
+
+
 def build(settings: Settings, redis_client: redis.Redis | None = None) -> Parts:
     """Everything a web or CLI process needs, wired from settings."""
     engine = make_engine(settings.database_url)
@@ -81,19 +99,6 @@ def build(settings: Settings, redis_client: redis.Redis | None = None) -> Parts:
         if not settings.redis_url:
             raise RuntimeError("REDIS_URL is not set; `helpline serve` starts an embedded Redis and sets it")
         redis_client = client_for(settings.redis_url)
-    try:
-        served = served_states(directory, flow)
-    except Exception as exc:  # noqa: BLE001 - a database outage at start must not stop the hotlines
-        log.error("could not read served states from the database: %s", type(exc).__name__)
-        served = ()
-    prefer = (settings.home_states, tuple(s for s in served if s not in settings.home_states))
-    context = Context(
-        flow=flow,
-        places=gazetteer(),
-        directory=directory,
-        hotlines=hotlines(settings),
-        prefer_states=prefer,
-        sms_budget=settings.sms_segment_budget,
-    )
+    context = make_context(settings, flow, directory)
     store = RedisSessionStore(redis_client, settings.session_ttl_seconds, settings.returning_ttl_seconds)
     return Parts(settings, engine, factory, redis_client, flow, Helpline(context, store, settings.hash_secret))
