@@ -229,12 +229,12 @@ class _Checker:
                             if name in ALWAYS_FILLED or name in known.get(state.name, set()):
                                 continue
                             if name in FILLED_ON_ENTRY or name in _set_anywhere(flow):
-                                path = " -> ".join(_path_without(flow, state.name, name))
-                                self.fail(
-                                    line,
-                                    f"{where}.{field}.{lang} uses {{{name}}}, which is still empty when the state is "
-                                    f"reached by {path}",
+                                path = _path_without(flow, state.name, name)
+                                how = (
+                                    "a conversation starts here" if len(path) == 1
+                                    else f"the state is reached by {' -> '.join(path)}"
                                 )
+                                self.fail(line, f"{where}.{field}.{lang} uses {{{name}}}, which is still empty when {how}")
         for key, text in flow.messages.items():
             allowed = MESSAGE_VALUES.get(key)
             if allowed is None:
@@ -257,10 +257,10 @@ class _Checker:
             worst = _worst_values(flow, budget, lang)
             for state in flow.states.values():
                 notices = _notices(flow, state, lang, worst)
-                for reply, what in self._state_replies(state, lang, worst, notices, budget):
-                    self._measure(reply, budget, state.line, f"state {state.name!r} ({lang}) {what}")
+                cases = list(self._state_replies(state, lang, worst, notices, budget))
+                self._measure(cases, budget, state.line, f"state {state.name!r} ({lang})")
             for key, reply in _question_replies(flow, lang, budget):
-                self._measure(reply, budget, self.line("messages", key), f"messages.{key} ({lang})")
+                self._measure([(reply, "")], budget, self.line("messages", key), f"messages.{key} ({lang})")
 
     def _state_replies(
         self, state: State, lang: str, worst: dict[str, str], notices: list[str], budget: Budget
@@ -279,12 +279,22 @@ class _Checker:
             for reply, shape in _result_shapes(flow, lang, base, worst, budget):
                 yield reply, f"{shape}, with the notice {_short(notice)}" if notice else shape
 
-    def _measure(self, reply: Reply, budget: Budget, line: int, what: str) -> None:
-        body = sms_text(reply)
-        measured = count(body)
-        if measured.segments <= budget.segments and len(body) <= MAX_SMS_CHARS:
+    def _measure(self, cases: list[tuple[Reply, str]], budget: Budget, line: int, what: str) -> None:
+        """Report the worst of a text's cases, once, if it is over the budget."""
+        worst: tuple[int, int, str, str, SegmentCount] | None = None
+        for reply, case in cases:
+            body = sms_text(reply)
+            measured = count(body)
+            key = (measured.segments, measured.units, case, body, measured)
+            if worst is None or key[:2] > worst[:2]:
+                worst = key
+        if worst is None:
             return
-        self.fail(line, f"{what.strip()} can take {_describe(measured, body)}; the budget is {budget.segments}")
+        segments, _, case, body, measured = worst
+        if segments <= budget.segments and len(body) <= MAX_SMS_CHARS:
+            return
+        when = f" ({case})" if case else ""
+        self.fail(line, f"{what} can take {_describe(measured, body)}{when}; the budget is {budget.segments}")
 
 
 def _describe(measured: SegmentCount, body: str) -> str:

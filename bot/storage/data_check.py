@@ -72,6 +72,7 @@ class _Lines:
         self.org: dict[str, int] = {}
         self.service: dict[str, int] = {}
         self.fields: dict[tuple[str, str], int] = {}
+        self.owner: dict[str, str] = {}
         self.areas: dict[str, list[int]] = defaultdict(list)
         self.phones: dict[str, list[int]] = defaultdict(list)
         yaml = YAML(typ="rt")
@@ -88,6 +89,7 @@ class _Lines:
                     continue
                 sid = str(service.get("id"))
                 self.service[sid] = s_line
+                self.owner[sid] = org_id
                 self._fields(service, sid, s_line)
                 self.areas[sid] = [line for _, line in _items(service.get("service_areas"))]
                 self.phones[sid] = [line for _, line in _items(service.get("phones"))]
@@ -102,6 +104,8 @@ class _Lines:
     def at(self, owner: str, key: str | None = None) -> int:
         if key is not None and (owner, key) in self.fields:
             return self.fields[(owner, key)]
+        if key is not None and owner in self.owner and (self.owner[owner], key) in self.fields:
+            return self.fields[(self.owner[owner], key)]  # inherited from its organization
         return self.service.get(owner) or self.org.get(owner) or 1
 
 
