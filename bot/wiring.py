@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import redis
 from sqlalchemy.engine import Engine
@@ -17,7 +18,6 @@ from bot.config import Settings
 from bot.core.directory import Directory, Phone
 from bot.core.engine import Context
 from bot.core.flow import Flow
-from bot.core.flow_loader import load_flow
 from bot.core.places import Gazetteer
 from bot.core.reply import Hotlines
 from bot.helpline import Helpline
@@ -25,6 +25,9 @@ from bot.storage.db import make_engine, make_session_factory
 from bot.storage.directory_repo import SqlDirectory
 from bot.storage.redis_server import client_for
 from bot.storage.sessions import RedisSessionStore
+
+if TYPE_CHECKING:
+    from bot.reloader import Reloader
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +62,9 @@ class Parts:
     db_engine: Engine
     db_sessions: sessionmaker[Session]
     redis: redis.Redis
-    flow: Flow
+    flow: Flow | None
     helpline: Helpline
+    reloader: Reloader | None = None
 
 
 def served_states(directory: Directory, flow: Flow) -> tuple[str, ...]:
@@ -91,14 +95,19 @@ def make_context(settings: Settings, flow: Flow, directory: Directory) -> Contex
 
 def build(settings: Settings, redis_client: redis.Redis | None = None) -> Parts:
     """Everything a web or CLI process needs, wired from settings."""
+    from bot.reloader import Reloader
+
     engine = make_engine(settings.database_url)
     factory = make_session_factory(engine)
     directory = SqlDirectory(factory)
-    flow = load_flow(settings.flows_dir / MAIN_FLOW)
     if redis_client is None:
         if not settings.redis_url:
             raise RuntimeError("REDIS_URL is not set; `helpline serve` starts an embedded Redis and sets it")
         redis_client = client_for(settings.redis_url)
-    context = make_context(settings, flow, directory)
     store = RedisSessionStore(redis_client, settings.session_ttl_seconds, settings.returning_ttl_seconds)
-    return Parts(settings, engine, factory, redis_client, flow, Helpline(context, store, settings.hash_secret))
+    helpline = Helpline(None, store, settings.hash_secret, hotlines=hotlines(settings))
+    reloader = Reloader(settings, helpline, engine, factory, redis_client, directory)
+    reloader.start()  # chooses the flow: the file if it passes its checks, else the last good copy
+    helpline.catch_up = reloader.catch_up
+    flow = helpline.context.flow if helpline.context is not None else None
+    return Parts(settings, engine, factory, redis_client, flow, helpline, reloader)
