@@ -70,8 +70,14 @@ def file_stamp(paths: list[Path]) -> Stamp:
     return tuple(out)
 
 
-def digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+@dataclass
+class _Read:
+    """One reading of a flow file: the flow (if it loaded), its problems, and the bytes they came from."""
+
+    flow: Flow | None
+    problems: list[Problem]
+    digest: str | None
+    raw: bytes
 
 
 @dataclass
@@ -130,19 +136,19 @@ class Reloader:
                 self._data_stamp = ()  # the files changed while nothing was running: the first poll loads them
         except Exception:  # noqa: BLE001 - unreadable files are reported by that first poll
             self._data_stamp = ()
-        flow, problems = self._load_checked(self.flow_path)
-        if flow is not None and not problems:
-            self._serve(flow, digest(self.flow_path), keep=True)
+        read = self._load_checked(self.flow_path)
+        if read.flow is not None and not read.problems:
+            self._serve(read, keep=True)
             return
-        self._log_rejection(self.flow_path, problems)
-        fallback, fallback_problems = self._load_checked(self.last_good) if self.last_good.exists() else (None, [])
-        if fallback is not None and not fallback_problems:
+        self._log_rejection(self.flow_path, read.problems)
+        self._rejected_flow = read.digest
+        fallback = self._load_checked(self.last_good) if self.last_good.exists() else None
+        if fallback is not None and fallback.flow is not None and not fallback.problems:
             log.error("serving the last good flow from %s instead", self.last_good)
-            self._rejected_flow = self._hash_or_none(self.flow_path)
-            self._serve(fallback, digest(self.last_good), keep=False)
-        elif flow is not None:
+            self._serve(fallback, keep=False)
+        elif read.flow is not None:
             log.error("no last good flow kept: serving %s despite its problems", self.flow_path)
-            self._serve(flow, digest(self.flow_path), keep=False)
+            self._serve(read, keep=False)
         else:
             log.error("no usable flow: every reply is the hotlines alone until %s is fixed", self.flow_path)
 
@@ -205,21 +211,17 @@ class Reloader:
         self._version = version
 
     def _reload_flow(self, force: bool) -> None:
-        new_hash = self._hash_or_none(self.flow_path)
-        if new_hash is None:
-            self._log_rejection(self.flow_path, [Problem(str(self.flow_path), 1, "the flow file is missing")])
+        read = self._load_checked(self.flow_path)
+        if not force and read.digest is not None and read.digest in (self.status.flow_hash, self._rejected_flow):
             return
-        if not force and new_hash in (self.status.flow_hash, self._rejected_flow):
+        if read.flow is None or read.problems:
+            if read.digest is None or read.digest != self._rejected_flow:
+                self._log_rejection(self.flow_path, read.problems)
+            self._rejected_flow = read.digest
             return
-        flow, problems = self._load_checked(self.flow_path)
-        if flow is None or problems:
-            if new_hash != self._rejected_flow:
-                self._log_rejection(self.flow_path, problems)
-            self._rejected_flow = new_hash
-            return
-        if new_hash != self.status.flow_hash:
-            log.info("flow %s reloaded (%s)", self.flow_path.name, new_hash[:12])
-        self._serve(flow, new_hash, keep=True)
+        if read.digest != self.status.flow_hash:
+            log.info("flow %s reloaded (%s)", self.flow_path.name, (read.digest or "")[:12])
+        self._serve(read, keep=True)
 
     def _reload_data(self) -> bool:
         """Bring the shared directory up to date with the files; True when what this worker serves changed."""
@@ -270,29 +272,38 @@ class Reloader:
             self._rejected_data = files_hash
             self._redis_set(DATA_REJECTED_KEY, files_hash)
 
-    def _load_checked(self, path: Path) -> tuple[Flow | None, list[Problem]]:
+    def _load_checked(self, path: Path) -> _Read:
+        """Read the file once, then load and check exactly those bytes (it may change again meanwhile)."""
         try:
-            flow = load_flow(path)
+            raw = path.read_bytes()
+        except OSError as exc:
+            return _Read(None, [Problem(str(path), 1, f"cannot read the flow file: {exc.strerror or exc}")], None, b"")
+        read = _Read(None, [], hashlib.sha256(raw).hexdigest(), raw)
+        try:
+            read.flow = load_flow(path, raw.decode("utf-8"))
         except FlowError as exc:
-            return None, list(exc.problems)
+            read.problems = list(exc.problems)
+            return read
         except Exception as exc:  # noqa: BLE001 - whatever the loader trips on is a refusal
-            return None, [Problem(str(path), 1, f"cannot be loaded: {type(exc).__name__}: {exc}")]
-        categories = self._categories()
-        return flow, check_flow(flow, self._current_budget(), categories)
+            read.problems = [Problem(str(path), 1, f"cannot be loaded: {type(exc).__name__}: {exc}")]
+            return read
+        read.problems = check_flow(read.flow, self._current_budget(), self._categories())
+        return read
 
-    def _serve(self, flow: Flow, flow_hash: str, keep: bool) -> None:
-        self.helpline.context = make_context(self.settings, flow, self.directory)
-        self.status.flow_hash = flow_hash
-        self.status.flow_source = flow.source
+    def _serve(self, read: _Read, keep: bool) -> None:
+        assert read.flow is not None
+        self.helpline.context = make_context(self.settings, read.flow, self.directory)
+        self.status.flow_hash = read.digest
+        self.status.flow_source = read.flow.source
         self.status.reloads += 1
         if keep:
-            self._keep_last_good(flow)
+            self._keep_last_good(read.raw)
 
-    def _keep_last_good(self, flow: Flow) -> None:
+    def _keep_last_good(self, raw: bytes) -> None:
         try:
             self.last_good.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.last_good.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_bytes(Path(flow.source).read_bytes())
+            tmp.write_bytes(raw)  # the very bytes that passed, not the file as it is now
             os.replace(tmp, self.last_good)  # atomic: another worker never reads half a file
         except OSError as exc:
             log.warning("could not keep the last good flow in %s: %s", self.last_good, exc)
@@ -345,13 +356,6 @@ class Reloader:
         except Exception as exc:  # noqa: BLE001
             self.helpline.faults.report("reading the loaded data version", exc)
             return self.status.data_hash
-
-    @staticmethod
-    def _hash_or_none(path: Path) -> str | None:
-        try:
-            return digest(path)
-        except OSError:
-            return None
 
     # -- Redis, never fatal ---------------------------------------------------------------------------------
 

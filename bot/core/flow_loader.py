@@ -128,11 +128,11 @@ class _Reader:
                 self.fail(line, f"{where} uses {{{name}}}, which nothing provides (known: {', '.join(sorted(allowed))})")
 
 
-def load_flow(path: Path) -> Flow:
-    """Read and check one flow file."""
+def load_flow(path: Path, text: str | None = None) -> Flow:
+    """Read and check one flow file (`text`, when given, is its content, already read)."""
     reader = _Reader(str(path))
     try:
-        raw = _yaml().load(path.read_text(encoding="utf-8"))
+        raw = _yaml().load(path.read_text(encoding="utf-8") if text is None else text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
