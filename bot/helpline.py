@@ -11,12 +11,14 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Protocol
 
+from bot.core.compliance import opt_in_keyword, opt_out_keyword
 from bot.core.engine import Context, Inbound, Turn, fallback_reply, step
 from bot.core.identity import person_key
-from bot.core.reply import Hotlines, Reply
-from bot.core.session import SessionStore
+from bot.core.reply import Reply
+from bot.core.session import Session, SessionStore
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +46,23 @@ class FaultLog:
         log.error("%s failed: %s: %s (%d similar since last report)", kind, type(exc).__name__, exc, held)
 
 
+class OptOuts(Protocol):
+    def is_opted_out(self, person: str) -> bool: ...
+    def opt_out(self, person: str, keyword: str) -> None: ...
+    def opt_in(self, person: str) -> None: ...
+
+
+class RateLimiter(Protocol):
+    def exceeded(self, key: str) -> bool:
+        """Count a message from `key`; True when it is over the limit."""
+        ...
+
+
 @dataclass(frozen=True)
 class Outcome:
-    """What the web layer needs: the reply and whether it came from the degraded path."""
+    """What the web layer needs: the reply (None means send nothing) and whether it is degraded."""
 
-    reply: Reply
+    reply: Reply | None
     degraded: bool = False
 
 
@@ -57,47 +71,110 @@ class Helpline:
 
     def __init__(
         self,
-        context: Context | None,
+        context: Context,
         sessions: SessionStore,
         hash_secret: str,
+        limiter: RateLimiter | None = None,
+        opt_outs: OptOuts | None = None,
+        confirm_opt_outs: bool = True,
         catch_up: Callable[[], None] | None = None,
-        hotlines: Hotlines | None = None,
     ):
-        # `context` is replaced whole by the reloader (one attribute assignment, atomic for readers);
-        # None means no valid flow could be loaded, and every reply is the hotlines alone.
+        # The reloader replaces `context` whole (one assignment, atomic for readers); a request reads it once.
         self.context = context
+        self.catch_up = catch_up
         self.sessions = sessions
         self.hash_secret = hash_secret
+        self.limiter = limiter
+        self.opt_outs = opt_outs
+        self.confirm_opt_outs = confirm_opt_outs
         self.faults = FaultLog()
-        self.catch_up = catch_up
-        self.hotlines = hotlines or (context.hotlines if context is not None else None)
+
+    def _consent(self, sender: str, inbound: Inbound) -> Outcome | None:
+        """STOP, START and silence for opted-out numbers, before anything else; None to go on."""
+        if self.opt_outs is None:
+            return None
+        person = person_key(self.hash_secret, sender)
+        flow = self.context.flow
+        lang = flow.default_language
+        stop = opt_out_keyword(inbound.text)
+        try:
+            if stop is not None:
+                if self.opt_outs.is_opted_out(person):
+                    return Outcome(None)
+                self.opt_outs.opt_out(person, stop)
+                log.info("sms %s opted out (%s)", person[-8:], stop)
+                if not self.confirm_opt_outs:
+                    return Outcome(None)
+                notice = flow.message("opted_out", lang).format(program=self.context.hotlines.program)
+                return Outcome(Reply(self.context.hotlines, notice=notice, expect="none", tags=("opted-out",)))
+            if not self.opt_outs.is_opted_out(person):
+                return None
+            if opt_in_keyword(inbound.text) is None:
+                return Outcome(None)
+            self.opt_outs.opt_in(person)
+            log.info("sms %s opted back in", person[-8:])
+        except Exception as exc:  # noqa: BLE001 - consent storage down: answer rather than go silent
+            self.faults.report("opt-out store", exc)
+            return None
+        turn = step(self.context, None, Inbound(text="", channel="sms"))
+        notice = flow.message("opted_in", lang).format(program=self.context.hotlines.program)
+        return Outcome(replace(turn.reply, notice=notice))
+
+    def key_for(self, channel: str, sender: str) -> str:
+        """The stored identity of a sender on a channel: a keyed hash, never the number."""
+        return f"{channel}:{person_key(self.hash_secret, sender)}"
+
+    def _flooding(self, key: str, inbound: Inbound) -> bool:
+        if self.limiter is None:
+            return False
+        context = self.context
+        if context.crisis is not None and context.crisis.match(inbound.text):
+            return False
+        try:
+            return self.limiter.exceeded(key)
+        except Exception as exc:  # noqa: BLE001 - a limiter outage must not silence anyone
+            self.faults.report("rate limiter", exc)
+            return False
+
+    def _context_for(self, session: Session | None) -> Context:
+        """The current context; first catching up with a reload if the session is in a state it lacks."""
+        context = self.context
+        if session is None or self.catch_up is None:
+            return context
+        if session.flow == context.flow.name and session.state not in context.flow.states:
+            # Another worker may already serve a newer flow that has this state: catch up before restarting.
+            try:
+                self.catch_up()
+            except Exception as exc:  # noqa: BLE001
+                self.faults.report("flow reload", exc)
+            context = self.context
+        return context
 
     def converse(self, channel: str, sender: str, inbound: Inbound) -> Outcome:
         """Answer one message from `sender` (a phone number or call id) on `channel`."""
-        key = f"{channel}:{person_key(self.hash_secret, sender)}"
+        if channel == "sms":
+            consent = self._consent(sender, inbound)
+            if consent is not None:
+                return consent
+        key = self.key_for(channel, sender)
+        if self._flooding(key, inbound):
+            log.info("%s %s rate limited", channel, key[-8:])
+            notice = self.context.flow.message("slow_down", self.context.flow.default_language)
+            return Outcome(replace(fallback_reply(self.context.hotlines, notice), tags=("rate-limited",)))
         session, returning, remembered = None, False, True
         try:
             session, returning = self.sessions.load(key)
         except Exception as exc:  # noqa: BLE001 - any storage fault degrades, never fails the reply
             self.faults.report("session load", exc)
             remembered = False
-        context = self.context
-        if context is not None and session is not None and self.catch_up is not None:
-            if session.flow == context.flow.name and session.state not in context.flow.states:
-                # Another worker may already serve a newer flow that has this state: catch up first.
-                try:
-                    self.catch_up()
-                except Exception as exc:  # noqa: BLE001
-                    self.faults.report("flow reload", exc)
-                context = self.context
-        if context is None:
-            assert self.hotlines is not None
-            return Outcome(fallback_reply(self.hotlines), degraded=True)
+        context = self._context_for(session)
         try:
             turn: Turn = step(context, session, inbound, returning=returning)
         except Exception as exc:  # noqa: BLE001
             self.faults.report("engine step", exc)
-            return Outcome(fallback_reply(context.hotlines), degraded=True)
+            flow = context.flow
+            notice = flow.message("unavailable", session.language if session else flow.default_language)
+            return Outcome(fallback_reply(context.hotlines, notice), degraded=True)
         if remembered:
             try:
                 self.sessions.save(key, turn.session)

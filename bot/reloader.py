@@ -40,12 +40,15 @@ from bot.config import Settings
 from bot.core.directory import Directory
 from bot.core.flow import Flow
 from bot.core.flow_check import Budget, check_flow, longest_resources
-from bot.core.flow_loader import FlowError, Problem, load_flow
-from bot.helpline import Helpline
+from bot.core.engine import Context
+from bot.core.flow_loader import FlowError, Problem, parse_flow
+from bot.core.safe_mode import safe_crisis, safe_flow
+from bot.core.safety import CrisisScreen, parse_crisis
+from bot.helpline import FaultLog, Helpline
 from bot.storage.data_files import DATA_FILES, content_hash
 from bot.storage.db import init_database
 from bot.storage.listings import loaded_hash, longest_listings, served_county_names
-from bot.wiring import MAIN_FLOW, gazetteer, hotlines, make_context
+from bot.wiring import CRISIS_FILE, MAIN_FLOW, gazetteer, hotlines, make_context
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +84,16 @@ class _Read:
 
 
 @dataclass
+class _Crisis:
+    """One reading of the crisis phrase file."""
+
+    screen: CrisisScreen | None
+    problems: list[Problem]
+    digest: str | None
+    raw: bytes
+
+
+@dataclass
 class Status:
     """What this worker serves and what it last refused (for logs, tests and /healthz-style probes)."""
 
@@ -97,21 +110,24 @@ class Reloader:
     def __init__(
         self,
         settings: Settings,
-        helpline: Helpline,
         db_engine: Engine,
         db_sessions: sessionmaker[Session],
         redis_client: redis.Redis,
         directory: Directory,
     ):
         self.settings = settings
-        self.helpline = helpline
+        self.helpline: Helpline | None = None
+        self.context: Context | None = None
         self.db_engine = db_engine
         self.db_sessions = db_sessions
         self.redis = redis_client
         self.directory = directory
+        self.faults = FaultLog()
         self.flow_path = settings.flows_dir / MAIN_FLOW
+        self.crisis_path = settings.flows_dir / CRISIS_FILE
         self.data_paths = [settings.data_dir / name for name in DATA_FILES]
         self.last_good = settings.instance_dir / "last_good" / MAIN_FLOW
+        self.last_good_crisis = settings.instance_dir / "last_good" / CRISIS_FILE
         self.status = Status()
         self._lock = threading.Lock()
         self._next_poll = 0.0
@@ -122,35 +138,60 @@ class Reloader:
         self._rejected_flow: str | None = None
         self._rejected_data: str | None = None
         self._budget: Budget | None = None
+        self._flow: Flow | None = None
+        self._crisis: CrisisScreen | None = None
+        self._crisis_hash: str | None = None
+
+    def attach(self, helpline: Helpline) -> None:
+        """The helpline whose context this reloader replaces."""
+        self.helpline = helpline
+        if self.context is not None:
+            helpline.context = self.context
 
     # -- starting -------------------------------------------------------------------------------------------
 
-    def start(self) -> None:
-        """Choose the flow to serve at start: the file if it passes, else the last good copy, else what loads."""
+    def start(self) -> Context:
+        """The context to serve at start: each file if it passes, else its last good copy, else the built-in one."""
         self._version = self._read_version()
         self.status.data_hash = self._loaded_hash()
-        self._flow_stamp = file_stamp([self.flow_path])
+        self._flow_stamp = file_stamp([self.flow_path, self.crisis_path])
         self._data_stamp = file_stamp(self.data_paths)
         try:
             if content_hash(self.settings.data_dir) != self.status.data_hash:
                 self._data_stamp = ()  # the files changed while nothing was running: the first poll loads them
         except Exception:  # noqa: BLE001 - unreadable files are reported by that first poll
             self._data_stamp = ()
+        crisis = self._read_crisis(self.crisis_path)
+        if crisis.screen is None:
+            self._log_rejection(self.crisis_path, crisis.problems)
+            kept = self._read_crisis(self.last_good_crisis) if self.last_good_crisis.exists() else None
+            if kept is not None and kept.screen is not None:
+                log.error("using the last good crisis phrases from %s instead", self.last_good_crisis)
+                crisis = kept
+            else:
+                log.error("using the built-in crisis phrases")
+                crisis = _Crisis(safe_crisis(), [], None, b"")
+        else:
+            self._keep(self.last_good_crisis, crisis.raw)
+        self._crisis, self._crisis_hash = crisis.screen, crisis.digest
         read = self._load_checked(self.flow_path)
         if read.flow is not None and not read.problems:
             self._serve(read, keep=True)
-            return
-        self._log_rejection(self.flow_path, read.problems)
-        self._rejected_flow = read.digest
-        fallback = self._load_checked(self.last_good) if self.last_good.exists() else None
-        if fallback is not None and fallback.flow is not None and not fallback.problems:
-            log.error("serving the last good flow from %s instead", self.last_good)
-            self._serve(fallback, keep=False)
-        elif read.flow is not None:
-            log.error("no last good flow kept: serving %s despite its problems", self.flow_path)
-            self._serve(read, keep=False)
         else:
-            log.error("no usable flow: every reply is the hotlines alone until %s is fixed", self.flow_path)
+            self._log_rejection(self.flow_path, read.problems)
+            self._rejected_flow = read.digest
+            fallback = self._load_checked(self.last_good) if self.last_good.exists() else None
+            if fallback is not None and fallback.flow is not None and not fallback.problems:
+                log.error("serving the last good flow from %s instead", self.last_good)
+                self._serve(fallback, keep=False)
+            elif read.flow is not None:
+                log.error("no last good flow kept: serving %s despite its problems", self.flow_path)
+                self._serve(read, keep=False)
+            else:
+                log.error("no usable flow: serving the built-in safe flow until %s is fixed", self.flow_path)
+                self._serve(_Read(safe_flow(), [], None, b""), keep=False)
+        assert self.context is not None
+        return self.context
 
     # -- per request ------------------------------------------------------------------------------------------
 
@@ -197,30 +238,41 @@ class Reloader:
             return True
         if not self.settings.reload_watch_files:
             return False
-        return file_stamp([self.flow_path]) != self._flow_stamp or file_stamp(self.data_paths) != self._data_stamp
+        flows = file_stamp([self.flow_path, self.crisis_path])
+        return flows != self._flow_stamp or file_stamp(self.data_paths) != self._data_stamp
 
     def _reload(self) -> None:
         version = self._read_version()
         forced = version is not None and version != self._version
         watch = self.settings.reload_watch_files or forced
         data_changed = self._reload_data() if watch else False
-        flow_stamp = file_stamp([self.flow_path])
+        flow_stamp = file_stamp([self.flow_path, self.crisis_path])
         if watch and (forced or data_changed or flow_stamp != self._flow_stamp):
             self._reload_flow(force=forced or data_changed)
             self._flow_stamp = flow_stamp
         self._version = version
 
     def _reload_flow(self, force: bool) -> None:
+        crisis = self._read_crisis(self.crisis_path)
+        if crisis.screen is None:
+            if crisis.digest is None or crisis.digest != self._rejected_flow:
+                self._log_rejection(self.crisis_path, crisis.problems)
+            self._rejected_flow = crisis.digest
+            return
         read = self._load_checked(self.flow_path)
-        if not force and read.digest is not None and read.digest in (self.status.flow_hash, self._rejected_flow):
+        unchanged = read.digest == self.status.flow_hash and crisis.digest == self._crisis_hash
+        if not force and read.digest is not None and (unchanged or read.digest == self._rejected_flow):
             return
         if read.flow is None or read.problems:
             if read.digest is None or read.digest != self._rejected_flow:
                 self._log_rejection(self.flow_path, read.problems)
             self._rejected_flow = read.digest
             return
-        if read.digest != self.status.flow_hash:
-            log.info("flow %s reloaded (%s)", self.flow_path.name, (read.digest or "")[:12])
+        if not unchanged:
+            log.info("flows reloaded: %s (%s), %s (%s)", self.flow_path.name, (read.digest or "")[:12],
+                     self.crisis_path.name, (crisis.digest or "")[:12])
+        self._crisis, self._crisis_hash = crisis.screen, crisis.digest
+        self._keep(self.last_good_crisis, crisis.raw)
         self._serve(read, keep=True)
 
     def _reload_data(self) -> bool:
@@ -280,7 +332,7 @@ class Reloader:
             return _Read(None, [Problem(str(path), 1, f"cannot read the flow file: {exc.strerror or exc}")], None, b"")
         read = _Read(None, [], hashlib.sha256(raw).hexdigest(), raw)
         try:
-            read.flow = load_flow(path, raw.decode("utf-8"))
+            read.flow = parse_flow(raw.decode("utf-8"), str(path))
         except FlowError as exc:
             read.problems = list(exc.problems)
             return read
@@ -290,23 +342,43 @@ class Reloader:
         read.problems = check_flow(read.flow, self._current_budget(), self._categories())
         return read
 
+    def _read_crisis(self, path: Path) -> _Crisis:
+        """Read the crisis phrase file once and check those bytes."""
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            return _Crisis(None, [Problem(str(path), 1, f"cannot read the crisis file: {exc.strerror or exc}")], None, b"")
+        digest = hashlib.sha256(raw).hexdigest()
+        try:
+            return _Crisis(parse_crisis(raw.decode("utf-8"), str(path)), [], digest, raw)
+        except FlowError as exc:
+            return _Crisis(None, list(exc.problems), digest, raw)
+        except Exception as exc:  # noqa: BLE001
+            return _Crisis(None, [Problem(str(path), 1, f"cannot be loaded: {type(exc).__name__}: {exc}")], digest, raw)
+
     def _serve(self, read: _Read, keep: bool) -> None:
         assert read.flow is not None
-        self.helpline.context = make_context(self.settings, read.flow, self.directory)
+        self._flow = read.flow
+        self.context = make_context(self.settings, read.flow, self.directory, self._crisis)
+        if self.helpline is not None:
+            self.helpline.context = self.context
         self.status.flow_hash = read.digest
         self.status.flow_source = read.flow.source
         self.status.reloads += 1
         if keep:
-            self._keep_last_good(read.raw)
+            self._keep(self.last_good, read.raw)
 
-    def _keep_last_good(self, raw: bytes) -> None:
+    def _keep(self, path: Path, raw: bytes) -> None:
+        """Keep a copy of the very bytes that passed (not the file as it is now), atomically."""
+        if not raw:
+            return
         try:
-            self.last_good.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.last_good.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_bytes(raw)  # the very bytes that passed, not the file as it is now
-            os.replace(tmp, self.last_good)  # atomic: another worker never reads half a file
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_bytes(raw)
+            os.replace(tmp, path)  # another worker never reads half a file
         except OSError as exc:
-            log.warning("could not keep the last good flow in %s: %s", self.last_good, exc)
+            log.warning("could not keep the last good copy in %s: %s", path, exc)
 
     def _log_rejection(self, path: Path, problems: list[Problem]) -> None:
         log.error("rejected %s: %d problem(s); the last good version keeps serving", path, len(problems))
@@ -326,7 +398,7 @@ class Reloader:
                     for state, name in served_county_names(self.db_sessions)
                 ]
             except Exception as exc:  # noqa: BLE001 - without the database, measure without listings
-                self.helpline.faults.report("reading listings for the flow check", exc)
+                self.faults.report("reading listings for the flow check", exc)
                 listings, served = [], []
             self._budget = Budget(
                 hotlines=h,
@@ -347,14 +419,14 @@ class Reloader:
                 # An empty directory (nothing loaded yet) says nothing about which topics exist.
                 return set(session.scalars(select(TaxonomyTerm.code))) or None
         except Exception as exc:  # noqa: BLE001
-            self.helpline.faults.report("reading categories for the flow check", exc)
+            self.faults.report("reading categories for the flow check", exc)
             return None
 
     def _loaded_hash(self) -> str | None:
         try:
             return loaded_hash(self.db_sessions)
         except Exception as exc:  # noqa: BLE001
-            self.helpline.faults.report("reading the loaded data version", exc)
+            self.faults.report("reading the loaded data version", exc)
             return self.status.data_hash
 
     # -- Redis, never fatal ---------------------------------------------------------------------------------
@@ -370,7 +442,7 @@ class Reloader:
         try:
             raw = self.redis.get(key)
         except Exception as exc:  # noqa: BLE001
-            self.helpline.faults.report("reading the reload version", exc)
+            self.faults.report("reading the reload version", exc)
             return None
         return raw.decode() if isinstance(raw, bytes) else raw
 
@@ -378,13 +450,13 @@ class Reloader:
         try:
             self.redis.set(key, value, ex=7 * 24 * 3600)
         except Exception as exc:  # noqa: BLE001
-            self.helpline.faults.report("recording a rejected data version", exc)
+            self.faults.report("recording a rejected data version", exc)
 
     def _take_data_lock(self, token: str) -> bool:
         try:
             return bool(self.redis.set(DATA_LOCK_KEY, token, nx=True, ex=DATA_LOCK_SECONDS))
         except Exception as exc:  # noqa: BLE001 - without Redis the database lock still serialises loads
-            self.helpline.faults.report("taking the data reload lock", exc)
+            self.faults.report("taking the data reload lock", exc)
             return True
 
     def _release_data_lock(self, token: str) -> None:
@@ -392,7 +464,7 @@ class Reloader:
             if self._redis_get(DATA_LOCK_KEY) == token:
                 self.redis.delete(DATA_LOCK_KEY)
         except Exception as exc:  # noqa: BLE001
-            self.helpline.faults.report("releasing the data reload lock", exc)
+            self.faults.report("releasing the data reload lock", exc)
 
 
 @dataclass

@@ -18,11 +18,16 @@ from bot.config import Settings
 from bot.core.directory import Directory, Phone
 from bot.core.engine import Context
 from bot.core.flow import Flow
+from bot.core.flow_loader import FlowError, load_flow
 from bot.core.places import Gazetteer
 from bot.core.reply import Hotlines
+from bot.core.safe_mode import safe_crisis, safe_flow
+from bot.core.safety import CrisisScreen, load_crisis
 from bot.helpline import Helpline
 from bot.storage.db import make_engine, make_session_factory
 from bot.storage.directory_repo import SqlDirectory
+from bot.storage.guards import RedisRateLimiter, RedisReplayCache
+from bot.storage.opt_outs import OptOutStore
 from bot.storage.redis_server import client_for
 from bot.storage.sessions import RedisSessionStore
 
@@ -32,6 +37,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAIN_FLOW = "main.yaml"
+CRISIS_FILE = "crisis.yaml"
 _GAZETTEER: Gazetteer | None = None
 
 
@@ -64,6 +70,7 @@ class Parts:
     redis: redis.Redis
     flow: Flow | None
     helpline: Helpline
+    replay: RedisReplayCache
     reloader: Reloader | None = None
 
 
@@ -75,7 +82,24 @@ def served_states(directory: Directory, flow: Flow) -> tuple[str, ...]:
     return tuple(sorted(states))
 
 
-def make_context(settings: Settings, flow: Flow, directory: Directory) -> Context:
+def load_flows(settings: Settings) -> tuple[Flow, CrisisScreen]:
+    """The main flow and crisis phrases; a broken file is logged with its lines and a built-in one serves."""
+    try:
+        flow = load_flow(settings.flows_dir / MAIN_FLOW)
+    except FlowError as exc:
+        for problem in exc.problems:
+            log.error("flow file rejected, serving the built-in safe flow: %s", problem)
+        flow = safe_flow()
+    try:
+        crisis = load_crisis(settings.flows_dir / CRISIS_FILE)
+    except FlowError as exc:
+        for problem in exc.problems:
+            log.error("crisis file rejected, using the built-in crisis phrases: %s", problem)
+        crisis = safe_crisis()
+    return flow, crisis
+
+
+def make_context(settings: Settings, flow: Flow, directory: Directory, crisis: CrisisScreen | None = None) -> Context:
     """The engine's context for a flow and a directory (the app, the reloader and the admin tools share it)."""
     try:
         served = served_states(directory, flow)
@@ -90,6 +114,7 @@ def make_context(settings: Settings, flow: Flow, directory: Directory) -> Contex
         hotlines=hotlines(settings),
         prefer_states=prefer,
         sms_budget=settings.sms_segment_budget,
+        crisis=crisis,
     )
 
 
@@ -104,10 +129,21 @@ def build(settings: Settings, redis_client: redis.Redis | None = None) -> Parts:
         if not settings.redis_url:
             raise RuntimeError("REDIS_URL is not set; `helpline serve` starts an embedded Redis and sets it")
         redis_client = client_for(settings.redis_url)
+    reloader = Reloader(settings, engine, factory, redis_client, directory)
+    # The flow file if it passes its checks, else the last good copy, else the built-in safe flow.
+    context = reloader.start()
     store = RedisSessionStore(redis_client, settings.session_ttl_seconds, settings.returning_ttl_seconds)
-    helpline = Helpline(None, store, settings.hash_secret, hotlines=hotlines(settings))
-    reloader = Reloader(settings, helpline, engine, factory, redis_client, directory)
-    reloader.start()  # chooses the flow: the file if it passes its checks, else the last good copy
-    helpline.catch_up = reloader.catch_up
-    flow = helpline.context.flow if helpline.context is not None else None
-    return Parts(settings, engine, factory, redis_client, flow, helpline, reloader)
+    limiter = RedisRateLimiter(redis_client, settings.rate_limit_count, settings.rate_limit_window_seconds)
+    opt_outs = OptOutStore(factory, mirror=redis_client)
+    helpline = Helpline(
+        context,
+        store,
+        settings.hash_secret,
+        limiter,
+        opt_outs,
+        confirm_opt_outs=settings.opt_out_handled_by == "app",
+        catch_up=reloader.catch_up,
+    )
+    reloader.attach(helpline)
+    replay = RedisReplayCache(redis_client, settings.replay_ttl_seconds)
+    return Parts(settings, engine, factory, redis_client, context.flow, helpline, replay, reloader)

@@ -19,7 +19,8 @@ from bot.core.flow_loader import FlowError, Problem, load_flow
 from bot.core.places import Gazetteer
 from bot.storage.data_check import Finding, blocking, check_data
 from bot.storage.data_files import Dataset
-from bot.wiring import gazetteer, hotlines
+from bot.core.safety import load_crisis
+from bot.wiring import CRISIS_FILE, gazetteer, hotlines
 
 FLOW_SUFFIXES = (".yaml", ".yml")
 
@@ -31,10 +32,11 @@ class FlowReport:
     path: Path
     flow: Flow | None = None
     problems: list[Problem] = field(default_factory=list)
+    kind: str = "flow"
 
     @property
     def ok(self) -> bool:
-        return self.flow is not None and not self.problems
+        return (self.flow is not None or self.kind != "flow") and not self.problems
 
 
 @dataclass
@@ -55,8 +57,20 @@ class DataReport:
 
 
 def flow_files(flows_dir: Path) -> list[Path]:
-    """The flow files in a folder (not its `tests/` transcripts)."""
-    return sorted(p for p in Path(flows_dir).iterdir() if p.is_file() and p.suffix in FLOW_SUFFIXES)
+    """The flow files in a folder (not the crisis phrases, not the `tests/` transcripts)."""
+    return sorted(
+        p for p in Path(flows_dir).iterdir() if p.is_file() and p.suffix in FLOW_SUFFIXES and p.name != CRISIS_FILE
+    )
+
+
+def check_crisis_file(path: Path) -> FlowReport:
+    """The crisis phrase file loads (its own checks live in `bot.core.safety`)."""
+    report = FlowReport(Path(path), kind="crisis phrases")
+    try:
+        load_crisis(Path(path))
+    except FlowError as exc:
+        report.problems = list(exc.problems)
+    return report
 
 
 def to_resources(dataset: Dataset) -> list[Resource]:
@@ -134,7 +148,11 @@ def check_flows_dir(
         categories = {c.code for c in data.dataset.categories}
     else:
         budget = make_budget(settings, (), (), places)
-    return [check_flow_file(p, budget, categories) for p in flow_files(flows_dir)]
+    reports = [check_flow_file(p, budget, categories) for p in flow_files(flows_dir)]
+    crisis = Path(flows_dir) / CRISIS_FILE
+    if crisis.exists():
+        reports.append(check_crisis_file(crisis))
+    return reports
 
 
 def check_data_dir(

@@ -59,7 +59,9 @@ def flows_check(directory: Path | None, data_dir: Path | None, no_data: bool) ->
         raise click.ClickException(f"no flow files (*.yaml) in {directory}")
     failed = 0
     for report in reports:
-        if report.ok:
+        if report.ok and report.flow is None:
+            click.echo(f"{report.path}: ok ({report.kind})")
+        elif report.ok:
             assert report.flow is not None
             click.echo(f"{report.path}: ok ({len(report.flow.states)} states, languages {', '.join(report.flow.languages)})")
         else:

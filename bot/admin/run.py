@@ -11,7 +11,8 @@ from bot.config import Settings
 from bot.core.directory import Directory
 from bot.core.engine import Context
 from bot.core.flow_loader import FlowError, load_flow
-from bot.wiring import make_context
+from bot.core.safety import load_crisis
+from bot.wiring import CRISIS_FILE, make_context
 
 
 @dataclass
@@ -27,9 +28,15 @@ def contexts_for(settings: Settings, flows_dir: Path, directory: Directory, name
     """One engine context per flow file named by the transcripts; problems for those that do not load."""
     contexts: dict[str, Context] = {}
     problems: list[str] = []
+    crisis_file = Path(flows_dir) / CRISIS_FILE
+    try:
+        crisis = load_crisis(crisis_file) if crisis_file.exists() else None
+    except FlowError as exc:
+        problems.extend(str(p) for p in exc.problems)
+        crisis = None
     for name in sorted(names):
         try:
-            contexts[name] = make_context(settings, load_flow(Path(flows_dir) / name), directory)
+            contexts[name] = make_context(settings, load_flow(Path(flows_dir) / name), directory, crisis)
         except FlowError as exc:
             problems.extend(str(p) for p in exc.problems)
         except OSError as exc:

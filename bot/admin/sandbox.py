@@ -16,7 +16,8 @@ from bot.core.engine import Context
 from bot.core.flow import Flow
 from bot.storage.db import init_database, make_engine, make_session_factory
 from bot.storage.directory_repo import SqlDirectory
-from bot.wiring import make_context
+from bot.core.safety import load_crisis
+from bot.wiring import CRISIS_FILE, make_context
 
 
 @contextmanager
@@ -34,5 +35,7 @@ def sandbox_directory(data_dir: Path) -> Iterator[SqlDirectory]:
 @contextmanager
 def sandbox_context(settings: Settings, flow: Flow, data_dir: Path | None = None) -> Iterator[Context]:
     """The engine's context for `flow` over a sandbox copy of the data folder (default `DATA_DIR`)."""
+    crisis_file = Path(flow.source).parent / CRISIS_FILE if flow.source else settings.flows_dir / CRISIS_FILE
+    crisis = load_crisis(crisis_file) if crisis_file.exists() else None
     with sandbox_directory(data_dir or settings.data_dir) as directory:
-        yield make_context(settings, flow, directory)
+        yield make_context(settings, flow, directory, crisis)

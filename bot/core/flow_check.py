@@ -22,7 +22,7 @@ from typing import Any
 from bot.core.directory import Resource
 from bot.core.engine import MORE
 from bot.core.flow import Flow, Option, State, Text
-from bot.core.flow_loader import Problem, _yaml
+from bot.core.flow_loader import Problem, yaml_reader
 from bot.core.render import fit, sms_text
 from bot.core.reply import Choice, Hotlines, Reply, Section
 from bot.core.segments import MAX_SMS_CHARS, SegmentCount, count, is_gsm7
@@ -51,6 +51,10 @@ MESSAGE_VALUES: dict[str, set[str] | None] = {
     "no_more": set(),
     "help": ALWAYS_FILLED | {"county"},
     "at_start": set(),
+    "slow_down": set(),
+    "unavailable": set(),
+    "opted_out": {"program"},
+    "opted_in": {"program"},
 }
 """What the engine fills into each message (see `engine.py`); a message not listed is not checked."""
 
@@ -475,7 +479,7 @@ def _path_without(flow: Flow, goal: str, var: str) -> list[str]:
 def _key_lines(path: Path) -> dict[tuple[str, ...], int]:
     """Line numbers of the mappings in a flow file, by key path: ("messages", "help") -> 142."""
     try:
-        root = _yaml().load(path.read_text(encoding="utf-8"))
+        root = yaml_reader().load(path.read_text(encoding="utf-8"))
     except Exception:  # noqa: BLE001 - a file that loaded once and vanished since still gets line 1
         return {}
     lines: dict[tuple[str, ...], int] = {}

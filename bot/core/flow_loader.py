@@ -32,6 +32,10 @@ MESSAGE_KEYS = (
     "no_more",
     "help",
     "at_start",
+    "slow_down",
+    "unavailable",
+    "opted_out",
+    "opted_in",
     "flow_changed",
 )
 MESSAGE_PLACEHOLDERS = PLACEHOLDERS | {"zip", "miles", "count"}
@@ -57,7 +61,8 @@ class FlowError(ValueError):
         super().__init__("\n".join(str(p) for p in problems))
 
 
-def _yaml() -> YAML:
+def yaml_reader() -> YAML:
+    """A YAML 1.2 round-trip reader (keeps line numbers; `yes`/`no` stay strings)."""
     yaml = YAML(typ="rt")
     yaml.version = (1, 2)
     yaml.allow_duplicate_keys = False
@@ -128,20 +133,27 @@ class _Reader:
                 self.fail(line, f"{where} uses {{{name}}}, which nothing provides (known: {', '.join(sorted(allowed))})")
 
 
-def load_flow(path: Path, text: str | None = None) -> Flow:
-    """Read and check one flow file (`text`, when given, is its content, already read)."""
-    reader = _Reader(str(path))
+def load_flow(path: Path) -> Flow:
+    """Read and check one flow file."""
     try:
-        raw = _yaml().load(path.read_text(encoding="utf-8") if text is None else text)
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FlowError([Problem(str(path), 1, f"cannot read file: {exc}")]) from exc
+    return parse_flow(text, str(path))
+
+
+def parse_flow(text: str, source: str) -> Flow:
+    """Read and check a flow from YAML text; `source` names it in problems."""
+    reader = _Reader(source)
+    try:
+        raw = yaml_reader().load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
-        raise FlowError([Problem(str(path), line, f"not valid YAML: {exc.problem or exc.context}")]) from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise FlowError([Problem(str(path), 1, f"cannot read file: {exc}")]) from exc
+        raise FlowError([Problem(source, line, f"not valid YAML: {exc.problem or exc.context}")]) from exc
     flow = _build(reader, raw)
     if reader.problems or flow is None:
-        raise FlowError(reader.problems or [Problem(str(path), 1, "empty flow file")])
+        raise FlowError(reader.problems or [Problem(source, 1, "empty flow file")])
     return flow
 
 

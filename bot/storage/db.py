@@ -196,8 +196,7 @@ def _organization(org: OrganizationEntry) -> Organization:
                 source=s.source,
                 assured_date=s.assured_date,
                 phones=[
-                    Phone(position=i, number=p.number, display=p.display, type=p.type)
-                    for i, p in enumerate(s.phones)
+                    Phone(position=i, number=p.number, display=p.display, type=p.type) for i, p in enumerate(s.phones)
                 ],
                 service_areas=[
                     ServiceArea(extent=a.extent, state=a.state, county_name=a.county, county_fips=a.fips)

@@ -6,11 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.admin.run import run_all
+from bot.admin.checks import flow_files
+from bot.admin.run import contexts_for, run_all
 from bot.admin.transcripts import explain, load_transcripts, run_transcript, transcript_files
 from bot.config import PROJECT_ROOT, load_settings
-from bot.core.flow_loader import load_flow
-from bot.wiring import make_context
 
 FLOWS = PROJECT_ROOT / "flows"
 SETTINGS = load_settings({"INSTANCE_DIR": "/nonexistent"}, require_secrets=False)
@@ -19,8 +18,9 @@ TRANSCRIPTS = [t for path in transcript_files(FLOWS / "tests") for t in load_tra
 
 @pytest.fixture(scope="module")
 def contexts(directory):  # type: ignore[no-untyped-def]
-    names = {t.flow for t in TRANSCRIPTS}
-    return {name: make_context(SETTINGS, load_flow(FLOWS / name), directory) for name in names}
+    found, problems = contexts_for(SETTINGS, FLOWS, directory, {t.flow for t in TRANSCRIPTS})
+    assert not problems
+    return found
 
 
 @pytest.mark.parametrize("transcript", TRANSCRIPTS, ids=[t.id for t in TRANSCRIPTS])
@@ -35,7 +35,7 @@ def test_the_transcripts_visit_every_state_of_every_shipped_flow(directory) -> N
     assert result.outcomes and all(o.passed for o in result.outcomes)
     assert result.uncovered == {}
     flows_tested = {o.transcript.flow for o in result.outcomes}
-    assert flows_tested == {p.name for p in FLOWS.glob("*.yaml")}
+    assert flows_tested == {p.name for p in flow_files(FLOWS)}
     assert {o.transcript.channel for o in result.outcomes} == {"sms", "voice"}
 
 
