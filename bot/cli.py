@@ -73,6 +73,20 @@ def purge_command() -> None:
     click.echo(str(purge(client_for(settings.redis_url), retention_seconds(settings))))
 
 
+def _publish(settings: Settings) -> None:
+    """SIGHUP: what `helpline reload` does, for the helpline this command runs."""
+    from bot.reloader import publish
+
+    try:
+        result = publish(settings)
+    except Exception as exc:  # noqa: BLE001 - a failed reload must not stop the running helpline
+        click.echo(f"reload failed: {type(exc).__name__}: {exc}", err=True)
+        return
+    for line in result.problems:
+        click.echo(line, err=True)
+    click.echo(result.summary, err=True)
+
+
 @main.command("serve", with_appcontext=False)
 def serve_command() -> None:
     """Run the bot: database, embedded Redis if REDIS_URL is unset, and the web server (gunicorn)."""
@@ -111,11 +125,20 @@ def serve_command() -> None:
             if child.poll() is None:
                 child.terminate()
 
+    reload_asked: list[bool] = []
+
+    def ask_reload(*_: object) -> None:
+        reload_asked.append(True)  # handled in the loop below, outside the signal handler
+
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGHUP, ask_reload)
     try:
         while all(child.poll() is None for child in children):
             time.sleep(0.5)
+            if reload_asked:
+                reload_asked.clear()
+                _publish(settings.with_overrides(redis_url=env["REDIS_URL"]) if "REDIS_URL" in env else settings)
     finally:
         stop()
         for child in children:

@@ -132,3 +132,51 @@ def test_a_flow_edited_under_a_running_server(tmp_path: Path, database_url: str,
         assert set(server.statuses) == {200}
     finally:
         server.stop()
+
+
+def test_sighup_to_helpline_serve_publishes_an_edit(tmp_path: Path) -> None:
+    """With watching off, an edit waits; SIGHUP to `helpline serve` checks it and every worker takes it."""
+    import os
+    import signal
+
+    flows = tmp_path / "flows"
+    shutil.copytree(PROJECT_ROOT / "flows", flows)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DATABASE_URL", "TWILIO_AUTH_TOKEN", "HASH_SECRET"}}
+    env.update(INSTANCE_DIR=str(tmp_path / "instance"), HELPLINE_DEV="1", PORT=str(port), WEB_CONCURRENCY="2",
+               FLOWS_DIR=str(flows), RELOAD_WATCH_FILES="0", RELOAD_CHECK_SECONDS="0.2", RATE_LIMIT_COUNT="100000")
+    log = (tmp_path / "serve.log").open("w")
+    proc = subprocess.Popen([str(Path(sys.executable).with_name("helpline")), "serve"], cwd=PROJECT_ROOT, env=env,
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def text(body: str) -> str:
+        fields = sms_params(body, "+13865550411")  # a new MessageSid each time: not a re-delivery
+        data = urllib.parse.urlencode(fields).encode()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/sms", data=data, timeout=10) as response:
+            assert response.status == 200
+            return message_text(response.read().decode())
+
+    try:
+        end = time.monotonic() + 60
+        while True:
+            try:
+                text("menu")
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < end, (tmp_path / "serve.log").read_text()
+                time.sleep(0.3)
+        main = flows / "main.yaml"
+        main.write_text(main.read_text().replace("Recovery programs. Reply", "Recovery programs, v2. Reply"))
+        for _ in range(5):
+            assert "Recovery programs. Reply" in text("menu") + text("3")
+        os.kill(proc.pid, signal.SIGHUP)
+        seen: list[str] = []
+        until(lambda: len(seen) >= 8 and all("v2" in r for r in seen[-4:]), lambda: seen.append(text("menu") + text("3")), "v2")
+        assert "published reload #1" in (tmp_path / "serve.log").read_text()
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
