@@ -39,9 +39,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.config import Settings
 from bot.core.directory import Directory
 from bot.core.flow import Flow
-from bot.core.flow_check import Budget, check_flow, longest_resources
+from bot.core.flow_check import Budget, longest_resources
 from bot.core.engine import Context
-from bot.core.flow_loader import FlowError, Problem, parse_flow
+from bot.core.flow_loader import FlowError, Problem
 from bot.core.safe_mode import safe_crisis, safe_flow
 from bot.core.safety import CrisisScreen, parse_crisis
 from bot.helpline import FaultLog, Helpline
@@ -330,16 +330,15 @@ class Reloader:
             raw = path.read_bytes()
         except OSError as exc:
             return _Read(None, [Problem(str(path), 1, f"cannot read the flow file: {exc.strerror or exc}")], None, b"")
+        from bot.admin.checks import load_and_check
+
         read = _Read(None, [], hashlib.sha256(raw).hexdigest(), raw)
         try:
-            read.flow = parse_flow(raw.decode("utf-8"), str(path))
-        except FlowError as exc:
-            read.problems = list(exc.problems)
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            read.problems = [Problem(str(path), 1, f"not UTF-8 text: {exc}")]
             return read
-        except Exception as exc:  # noqa: BLE001 - whatever the loader trips on is a refusal
-            read.problems = [Problem(str(path), 1, f"cannot be loaded: {type(exc).__name__}: {exc}")]
-            return read
-        read.problems = check_flow(read.flow, self._current_budget(), self._categories())
+        read.flow, read.problems = load_and_check(path, text, self._current_budget(), self._categories())
         return read
 
     def _read_crisis(self, path: Path) -> _Crisis:

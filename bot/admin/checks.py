@@ -15,7 +15,8 @@ from bot.config import Settings
 from bot.core.directory import Phone, Resource
 from bot.core.flow import Flow
 from bot.core.flow_check import Budget, check_flow, longest_resources
-from bot.core.flow_loader import FlowError, Problem, load_flow
+from bot.core.flow_loader import FlowError, Problem, parse_flow
+from bot.core.flow_schema import schema_problems
 from bot.core.places import Gazetteer
 from bot.storage.data_check import Finding, blocking, check_data
 from bot.storage.data_files import Dataset
@@ -121,18 +122,32 @@ def make_budget(settings: Settings, resources: Sequence[Resource], served: Itera
     )
 
 
+def load_and_check(path: Path, text: str, budget: Budget | None, categories: set[str] | None) -> tuple[Flow | None, list[Problem]]:
+    """Schema, loader and every deeper check over one flow file's text; the flow is None if it does not load."""
+    schema = schema_problems(text, str(path))
+    flow: Flow | None = None
+    try:
+        flow = parse_flow(text, str(path))
+        problems = check_flow(flow, budget, categories)
+    except FlowError as exc:
+        problems = list(exc.problems)
+    except Exception as exc:  # noqa: BLE001 - a loader crash is a refusal, never an outage
+        problems = [Problem(str(path), 1, f"cannot be loaded: {type(exc).__name__}: {exc}")] if not schema else []
+    # The loader's words are the more specific; the schema adds what it did not see.
+    taken = {p.line for p in problems}
+    problems += [p for p in schema if p.line not in taken]
+    return flow, sorted(set(problems), key=lambda p: (p.line, p.message))
+
+
 def check_flow_file(path: Path, budget: Budget | None = None, categories: set[str] | None = None) -> FlowReport:
     """Load one flow file and run every check on it."""
     report = FlowReport(Path(path))
     try:
-        report.flow = load_flow(Path(path))
-    except FlowError as exc:
-        report.problems = list(exc.problems)
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        report.problems = [Problem(str(path), 1, f"cannot read file: {exc}")]
         return report
-    except Exception as exc:  # noqa: BLE001 - a loader crash is a refusal, never an outage
-        report.problems = [Problem(str(path), 1, f"cannot be loaded: {type(exc).__name__}: {exc}")]
-        return report
-    report.problems = check_flow(report.flow, budget, categories)
+    report.flow, report.problems = load_and_check(Path(path), text, budget, categories)
     return report
 
 
