@@ -38,9 +38,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
 from bot.core.directory import Directory
+from bot.core.engine import Context
 from bot.core.flow import Flow
 from bot.core.flow_check import Budget, longest_resources
-from bot.core.engine import Context
 from bot.core.flow_loader import FlowError, Problem
 from bot.core.safe_mode import safe_crisis, safe_flow
 from bot.core.safety import CrisisScreen, parse_crisis
@@ -269,8 +269,13 @@ class Reloader:
             self._rejected_flow = read.digest
             return
         if not unchanged:
-            log.info("flows reloaded: %s (%s), %s (%s)", self.flow_path.name, (read.digest or "")[:12],
-                     self.crisis_path.name, (crisis.digest or "")[:12])
+            log.info(
+                "flows reloaded: %s (%s), %s (%s)",
+                self.flow_path.name,
+                (read.digest or "")[:12],
+                self.crisis_path.name,
+                (crisis.digest or "")[:12],
+            )
         self._crisis, self._crisis_hash = crisis.screen, crisis.digest
         self._keep(self.last_good_crisis, crisis.raw)
         self._serve(read, keep=True)
@@ -315,8 +320,11 @@ class Reloader:
             self._release_data_lock(token)
 
     def _reject_data(self, files_hash: str | None, problems: list[str]) -> None:
-        log.error("rejected the data in %s: %d problem(s); the last good directory keeps serving",
-                  self.settings.data_dir, len(problems))
+        log.error(
+            "rejected the data in %s: %d problem(s); the last good directory keeps serving",
+            self.settings.data_dir,
+            len(problems),
+        )
         for problem in problems:
             log.error("  %s", problem)
         self.status.rejected.extend(problems)
@@ -346,7 +354,9 @@ class Reloader:
         try:
             raw = path.read_bytes()
         except OSError as exc:
-            return _Crisis(None, [Problem(str(path), 1, f"cannot read the crisis file: {exc.strerror or exc}")], None, b"")
+            return _Crisis(
+                None, [Problem(str(path), 1, f"cannot read the crisis file: {exc.strerror or exc}")], None, b""
+            )
         digest = hashlib.sha256(raw).hexdigest()
         try:
             return _Crisis(parse_crisis(raw.decode("utf-8"), str(path)), [], digest, raw)
@@ -392,8 +402,11 @@ class Reloader:
             try:
                 listings = longest_listings(self.db_sessions)
                 served = [
-                    (places.counties.get(f"{state}:{name.lower()}").label  # type: ignore[union-attr]
-                     if f"{state}:{name.lower()}" in places.counties else f"{name}, {state}")
+                    (
+                        places.counties.get(f"{state}:{name.lower()}").label  # type: ignore[union-attr]
+                        if f"{state}:{name.lower()}" in places.counties
+                        else f"{name}, {state}"
+                    )
                     for state, name in served_county_names(self.db_sessions)
                 ]
             except Exception as exc:  # noqa: BLE001 - without the database, measure without listings
@@ -487,7 +500,9 @@ def publish(settings: Settings, redis_client: redis.Redis | None = None) -> Publ
     for report in reports:
         problems += [str(p) for p in report.problems]
     if not data.ok or not all(r.ok for r in reports):
-        return PublishResult(False, problems, "not published: fix the problems above; the helpline keeps serving what it had")
+        return PublishResult(
+            False, problems, "not published: fix the problems above; the helpline keeps serving what it had"
+        )
     engine = make_engine(settings.database_url)
     try:
         result = init_database(engine, settings.data_dir, dataset=data.dataset)

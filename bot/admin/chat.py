@@ -59,8 +59,10 @@ class Chat:
             words = voice_preview(turn.reply)
             return _box(f"caller hears  [state: {self.session.state}]", words)
         body, measured = sms_preview(turn.reply)
-        head = f"{measured.segments} segment{'s' if measured.segments != 1 else ''}, {measured.encoding}, " \
-               f"{measured.units} units, {len(body)} characters  [state: {self.session.state}]"
+        head = (
+            f"{measured.segments} segment{'s' if measured.segments != 1 else ''}, {measured.encoding}, "
+            f"{measured.units} units, {len(body)} characters  [state: {self.session.state}]"
+        )
         if measured.segments > self.context.sms_budget:
             head += f"  OVER THE BUDGET OF {self.context.sms_budget}"
         return _box(head, body)
@@ -123,7 +125,9 @@ def run_chat(
         while True:
             if interactive:
                 try:
-                    line = click.prompt("caller" if chat.voice else "you", prompt_suffix="> ", default="", show_default=False)
+                    line = click.prompt(
+                        "caller" if chat.voice else "you", prompt_suffix="> ", default="", show_default=False
+                    )
                 except (EOFError, click.Abort):
                     click.echo()
                     return 0

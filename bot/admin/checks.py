@@ -18,9 +18,9 @@ from bot.core.flow_check import Budget, check_flow, longest_resources
 from bot.core.flow_loader import FlowError, Problem, parse_flow
 from bot.core.flow_schema import schema_problems
 from bot.core.places import Gazetteer
+from bot.core.safety import load_crisis
 from bot.storage.data_check import Finding, blocking, check_data
 from bot.storage.data_files import Dataset
-from bot.core.safety import load_crisis
 from bot.wiring import CRISIS_FILE, gazetteer, hotlines
 
 FLOW_SUFFIXES = (".yaml", ".yml")
@@ -122,7 +122,9 @@ def make_budget(settings: Settings, resources: Sequence[Resource], served: Itera
     )
 
 
-def load_and_check(path: Path, text: str, budget: Budget | None, categories: set[str] | None) -> tuple[Flow | None, list[Problem]]:
+def load_and_check(
+    path: Path, text: str, budget: Budget | None, categories: set[str] | None
+) -> tuple[Flow | None, list[Problem]]:
     """Schema, loader and every deeper check over one flow file's text; the flow is None if it does not load."""
     schema = schema_problems(text, str(path))
     flow: Flow | None = None

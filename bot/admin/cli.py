@@ -52,8 +52,11 @@ def flows_check(directory: Path | None, data_dir: Path | None, no_data: bool) ->
     if not no_data:
         data = checks.check_data_dir(data_dir or settings.data_dir, settings)
         if data.dataset is None:
-            click.echo(f"note: the data in {data.path} does not load, so flows are checked without it "
-                       f"(run `helpline data check`)", err=True)
+            click.echo(
+                f"note: the data in {data.path} does not load, so flows are checked without it "
+                f"(run `helpline data check`)",
+                err=True,
+            )
     reports = checks.check_flows_dir(directory, settings, data)
     if not reports:
         raise click.ClickException(f"no flow files (*.yaml) in {directory}")
@@ -63,7 +66,9 @@ def flows_check(directory: Path | None, data_dir: Path | None, no_data: bool) ->
             click.echo(f"{report.path}: ok ({report.kind})")
         elif report.ok:
             assert report.flow is not None
-            click.echo(f"{report.path}: ok ({len(report.flow.states)} states, languages {', '.join(report.flow.languages)})")
+            click.echo(
+                f"{report.path}: ok ({len(report.flow.states)} states, languages {', '.join(report.flow.languages)})"
+            )
         else:
             failed += 1
             _echo_problems([str(p) for p in report.problems])
@@ -102,8 +107,15 @@ def flows_test(directory: Path | None, data_dir: Path | None, select: str | None
 
 @flows.command("graph")
 @click.argument("flow_file", required=False, type=click.Path(path_type=Path, exists=True, dir_okay=False))
-@click.option("-f", "--format", "fmt", type=click.Choice(["mermaid", "dot", "svg", "png"]), default="mermaid",
-              show_default=True, help="svg and png need Graphviz's `dot` program.")
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(["mermaid", "dot", "svg", "png"]),
+    default="mermaid",
+    show_default=True,
+    help="svg and png need Graphviz's `dot` program.",
+)
 @click.option("-o", "--output", type=PATH, help="Write here instead of standard output.")
 def flows_graph(flow_file: Path | None, fmt: str, output: Path | None) -> None:
     """Draw a flow: every state, option and global word (default: FLOWS_DIR/main.yaml)."""
@@ -154,16 +166,25 @@ def data_check(directory: Path | None, strict: bool) -> None:
     warnings = len(report.findings) - len(report.errors)
     if report.dataset is not None:
         ds = report.dataset
-        click.echo(f"{report.path}: {len(ds.organizations)} organizations, {len(ds.services)} services, "
-                   f"{len(ds.categories)} categories; {len(report.errors)} error(s), {warnings} warning(s)")
+        click.echo(
+            f"{report.path}: {len(ds.organizations)} organizations, {len(ds.services)} services, "
+            f"{len(ds.categories)} categories; {len(report.errors)} error(s), {warnings} warning(s)"
+        )
     if not report.ok or (strict and warnings):
         sys.exit(1)
 
 
 @data.command("export")
 @click.argument("output", type=PATH)
-@click.option("-f", "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True,
-              help="csv: a folder of HSDS 3.0 CSV files with datapackage.json; json: one HSDS JSON file.")
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "json"]),
+    default="csv",
+    show_default=True,
+    help="csv: a folder of HSDS 3.0 CSV files with datapackage.json; json: one HSDS JSON file.",
+)
 @click.option("--data", "data_dir", type=EXISTING_DIR, help="Data folder to export (default DATA_DIR).")
 def data_export(output: Path, fmt: str, data_dir: Path | None) -> None:
     """Write the directory as Open Referral HSDS 3.0 (a tabular package, or JSON)."""
@@ -219,8 +240,12 @@ def data_import(source: Path, into: Path | None, source_url: str | None, assured
 
 @click.command("chat")
 @click.option("--voice", is_flag=True, help="Be a caller: type digits (1, 32114#) or words said aloud.")
-@click.option("--flow", "flow_file", type=click.Path(path_type=Path, exists=True, dir_okay=False),
-              help="Flow file (default FLOWS_DIR/main.yaml).")
+@click.option(
+    "--flow",
+    "flow_file",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    help="Flow file (default FLOWS_DIR/main.yaml).",
+)
 @click.option("--data", "data_dir", type=EXISTING_DIR, help="Data folder (default DATA_DIR).")
 @click.option("--language", help="Start in this language of the flow.")
 def chat(voice: bool, flow_file: Path | None, data_dir: Path | None, language: str | None) -> None:
@@ -228,8 +253,15 @@ def chat(voice: bool, flow_file: Path | None, data_dir: Path | None, language: s
     from bot.admin.chat import run_chat
 
     settings = offline_settings()
-    code = run_chat(settings, flow_file or settings.flows_dir / "main.yaml", data_dir or settings.data_dir,
-                    voice=voice, language=language, stdin=sys.stdin, interactive=sys.stdin.isatty())
+    code = run_chat(
+        settings,
+        flow_file or settings.flows_dir / "main.yaml",
+        data_dir or settings.data_dir,
+        voice=voice,
+        language=language,
+        stdin=sys.stdin,
+        interactive=sys.stdin.isatty(),
+    )
     sys.exit(code)
 
 

@@ -102,8 +102,12 @@ def dot(flow: Flow) -> str:
     def q(text: str) -> str:
         return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
-    lines = [f"digraph {q(flow.name)} {{", "    rankdir=TB;", '    node [shape=box, style=rounded, fontname="Helvetica"];',
-             '    edge [fontname="Helvetica", fontsize=10];']
+    lines = [
+        f"digraph {q(flow.name)} {{",
+        "    rankdir=TB;",
+        '    node [shape=box, style=rounded, fontname="Helvetica"];',
+        '    edge [fontname="Helvetica", fontsize=10];',
+    ]
     for name in flow.states:
         extra = ", penwidth=3" if name == flow.start else ""
         lines.append(f"    {q(name)} [label={q(_state_label(flow, name))}{extra}];")
@@ -123,8 +127,10 @@ def render(flow: Flow, fmt: str) -> bytes:
     """SVG or PNG through Graphviz's `dot` (not a dependency of the project: install `graphviz` to use it)."""
     exe = shutil.which("dot")
     if exe is None:
-        raise GraphvizMissing("Graphviz's `dot` is not installed (e.g. `apt-get install graphviz`); "
-                              "use --format mermaid or --format dot instead")
+        raise GraphvizMissing(
+            "Graphviz's `dot` is not installed (e.g. `apt-get install graphviz`); "
+            "use --format mermaid or --format dot instead"
+        )
     done = subprocess.run([exe, f"-T{fmt}"], input=dot(flow).encode(), capture_output=True, check=False, timeout=60)
     if done.returncode != 0:
         raise RuntimeError(f"dot failed: {done.stderr.decode(errors='replace')}")

@@ -38,18 +38,46 @@ _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _COUNTY = re.compile(r"^(?P<county>.+?)\s*,\s*(?P<state>[A-Za-z .]+)$")
 
 TABLES: dict[str, tuple[str, list[str]]] = {
-    "organization": ("organizations.csv", ["id", "name", "description", "website", "x_id", "x_source", "x_assured_date"]),
-    "service": ("services.csv", [
-        "id", "organization_id", "name", "description", "url", "status", "assured_date",
-        "x_id", "x_source", "x_text_instructions",
-    ]),
+    "organization": (
+        "organizations.csv",
+        ["id", "name", "description", "website", "x_id", "x_source", "x_assured_date"],
+    ),
+    "service": (
+        "services.csv",
+        [
+            "id",
+            "organization_id",
+            "name",
+            "description",
+            "url",
+            "status",
+            "assured_date",
+            "x_id",
+            "x_source",
+            "x_text_instructions",
+        ],
+    ),
     "phone": ("phones.csv", ["id", "service_id", "number", "type", "description", "x_display"]),
-    "service_area": ("service_areas.csv", [
-        "id", "service_id", "name", "description", "extent_type", "x_extent", "x_state", "x_county", "x_fips",
-    ]),
+    "service_area": (
+        "service_areas.csv",
+        [
+            "id",
+            "service_id",
+            "name",
+            "description",
+            "extent_type",
+            "x_extent",
+            "x_state",
+            "x_county",
+            "x_fips",
+        ],
+    ),
     "taxonomy": ("taxonomies.csv", ["id", "name", "description", "uri", "version"]),
     "taxonomy_term": ("taxonomy_terms.csv", ["id", "code", "name", "description", "taxonomy", "taxonomy_id"]),
-    "attribute": ("attributes.csv", ["id", "link_id", "link_type", "link_entity", "taxonomy_term_id", "value", "label"]),
+    "attribute": (
+        "attributes.csv",
+        ["id", "link_id", "link_type", "link_entity", "taxonomy_term_id", "value", "label"],
+    ),
 }
 
 
@@ -71,39 +99,92 @@ def _id(kind: str, slug: str) -> str:
 def to_tables(dataset: Dataset) -> dict[str, list[dict[str, str]]]:
     """The dataset as HSDS 3.0 rows, table by table."""
     t: dict[str, list[dict[str, str]]] = {name: [] for name in TABLES}
-    t["taxonomy"].append({"id": _id("taxonomy", TAXONOMY_ID), "name": "Helpline categories",
-                          "description": "The helpline's own categories (data/categories.yaml)", "uri": "", "version": "1"})
+    t["taxonomy"].append(
+        {
+            "id": _id("taxonomy", TAXONOMY_ID),
+            "name": "Helpline categories",
+            "description": "The helpline's own categories (data/categories.yaml)",
+            "uri": "",
+            "version": "1",
+        }
+    )
     for c in dataset.categories:
-        t["taxonomy_term"].append({"id": _id("taxonomy_term", c.code), "code": c.code, "name": c.name, "description": c.name,
-                                   "taxonomy": "Helpline categories", "taxonomy_id": _id("taxonomy", TAXONOMY_ID)})
+        t["taxonomy_term"].append(
+            {
+                "id": _id("taxonomy_term", c.code),
+                "code": c.code,
+                "name": c.name,
+                "description": c.name,
+                "taxonomy": "Helpline categories",
+                "taxonomy_id": _id("taxonomy", TAXONOMY_ID),
+            }
+        )
     for org in dataset.organizations:
-        t["organization"].append({
-            "id": _id("organization", org.id), "name": org.name, "description": org.description or "",
-            "website": org.website or "", "x_id": org.id, "x_source": org.source, "x_assured_date": org.assured_date.isoformat(),
-        })
+        t["organization"].append(
+            {
+                "id": _id("organization", org.id),
+                "name": org.name,
+                "description": org.description or "",
+                "website": org.website or "",
+                "x_id": org.id,
+                "x_source": org.source,
+                "x_assured_date": org.assured_date.isoformat(),
+            }
+        )
         for s in org.services:
             sid = _id("service", s.id)
-            t["service"].append({
-                "id": sid, "organization_id": _id("organization", org.id), "name": s.name,
-                "description": s.description or "", "url": s.url or "", "status": s.status,
-                "assured_date": s.assured_date.isoformat(), "x_id": s.id, "x_source": s.source,
-                "x_text_instructions": s.text_instructions or "",
-            })
+            t["service"].append(
+                {
+                    "id": sid,
+                    "organization_id": _id("organization", org.id),
+                    "name": s.name,
+                    "description": s.description or "",
+                    "url": s.url or "",
+                    "status": s.status,
+                    "assured_date": s.assured_date.isoformat(),
+                    "x_id": s.id,
+                    "x_source": s.source,
+                    "x_text_instructions": s.text_instructions or "",
+                }
+            )
             for i, p in enumerate(s.phones):
-                t["phone"].append({"id": _id("phone", f"{s.id}:{i}"), "service_id": sid, "number": p.number, "type": p.type,
-                                   "description": "", "x_display": p.display})
+                t["phone"].append(
+                    {
+                        "id": _id("phone", f"{s.id}:{i}"),
+                        "service_id": sid,
+                        "number": p.number,
+                        "type": p.type,
+                        "description": "",
+                        "x_display": p.display,
+                    }
+                )
             for i, a in enumerate(s.service_areas):
                 name = {"national": "United States", "state": a.state or ""}.get(a.extent, f"{a.county}, {a.state}")
-                t["service_area"].append({
-                    "id": _id("service_area", f"{s.id}:{i}"), "service_id": sid, "name": name, "description": "",
-                    "extent_type": "text", "x_extent": a.extent, "x_state": a.state or "", "x_county": a.county or "",
-                    "x_fips": a.fips or "",
-                })
+                t["service_area"].append(
+                    {
+                        "id": _id("service_area", f"{s.id}:{i}"),
+                        "service_id": sid,
+                        "name": name,
+                        "description": "",
+                        "extent_type": "text",
+                        "x_extent": a.extent,
+                        "x_state": a.state or "",
+                        "x_county": a.county or "",
+                        "x_fips": a.fips or "",
+                    }
+                )
             for code in s.categories:
-                t["attribute"].append({
-                    "id": _id("attribute", f"{s.id}:{code}"), "link_id": sid, "link_type": "category", "link_entity": "service",
-                    "taxonomy_term_id": _id("taxonomy_term", code), "value": "", "label": "",
-                })
+                t["attribute"].append(
+                    {
+                        "id": _id("attribute", f"{s.id}:{code}"),
+                        "link_id": sid,
+                        "link_type": "category",
+                        "link_entity": "service",
+                        "taxonomy_term_id": _id("taxonomy_term", code),
+                        "value": "",
+                        "label": "",
+                    }
+                )
     return t
 
 
@@ -120,16 +201,29 @@ def export_package(dataset: Dataset, folder: Path) -> list[Path]:
             writer.writeheader()
             writer.writerows(tables[name])
         written.append(path)
-        resources.append({
-            "name": name, "path": filename, "profile": "tabular-data-resource", "format": "csv", "mediatype": "text/csv",
-            "encoding": "utf-8",
-            "schema": {"fields": [{"name": c, "type": "date" if c.endswith("assured_date") else "string"} for c in columns],
-                       "primaryKey": "id"},
-        })
+        resources.append(
+            {
+                "name": name,
+                "path": filename,
+                "profile": "tabular-data-resource",
+                "format": "csv",
+                "mediatype": "text/csv",
+                "encoding": "utf-8",
+                "schema": {
+                    "fields": [
+                        {"name": c, "type": "date" if c.endswith("assured_date") else "string"} for c in columns
+                    ],
+                    "primaryKey": "id",
+                },
+            }
+        )
     package = {
-        "name": "helpline-directory", "title": "Helpline resource directory", "profile": "tabular-data-package",
+        "name": "helpline-directory",
+        "title": "Helpline resource directory",
+        "profile": "tabular-data-package",
         "description": "Open Referral HSDS 3.0 tables; x_ columns are this helpline's extensions.",
-        "version": dataset.content_hash[:12], "resources": resources,
+        "version": dataset.content_hash[:12],
+        "resources": resources,
     }
     path = folder / "datapackage.json"
     path.write_text(json.dumps(package, indent=2) + "\n", encoding="utf-8")
@@ -148,15 +242,25 @@ def to_json(dataset: Dataset) -> dict[str, Any]:
     contents = []
     for s in t["service"]:
         rows = by_service[s["id"]]
-        contents.append({
-            **s,
-            "organization": orgs[s["organization_id"]],
-            "phones": rows["phone"],
-            "service_areas": rows["service_area"],
-            "attributes": [{**a, "taxonomy_term": terms[a["taxonomy_term_id"]]} for a in rows["attribute"]],
-        })
-    return {"total_items": len(contents), "total_pages": 1, "page_number": 1, "size": len(contents),
-            "first_page": True, "last_page": True, "empty": not contents, "contents": contents}
+        contents.append(
+            {
+                **s,
+                "organization": orgs[s["organization_id"]],
+                "phones": rows["phone"],
+                "service_areas": rows["service_area"],
+                "attributes": [{**a, "taxonomy_term": terms[a["taxonomy_term_id"]]} for a in rows["attribute"]],
+            }
+        )
+    return {
+        "total_items": len(contents),
+        "total_pages": 1,
+        "page_number": 1,
+        "size": len(contents),
+        "first_page": True,
+        "last_page": True,
+        "empty": not contents,
+        "contents": contents,
+    }
 
 
 def export_json(dataset: Dataset, path: Path) -> None:
@@ -190,13 +294,15 @@ def read_package(source: Path) -> _Tables:
                         tables.rows[name].append((f"{path}:{i}", {k: (v or "").strip() for k, v in row.items() if k}))
         return tables
     data = json.loads(source.read_text(encoding="utf-8"))
-    items = data.get("contents", data) if isinstance(data, dict) else data
+    items: Any = data.get("contents", data) if isinstance(data, dict) else data
     if isinstance(items, dict):
         items = [items]
     for n, item in enumerate(items, 1):
         where = f"{source}:item {n}"
-        services = item.get("services") if "services" in item and "organization" not in item else [item]
-        org = item if services is not item and "services" in item else item.get("organization") or {}
+        if "services" in item and "organization" not in item:  # an organization with its services
+            org, services = item, item.get("services") or []
+        else:  # a service with its organization
+            org, services = item.get("organization") or {}, [item]
         if org:
             tables.rows["organization"].append((where, _flat(org)))
         for s in services or []:
@@ -211,8 +317,16 @@ def read_package(source: Path) -> _Tables:
                 term = a.get("taxonomy_term") or {}
                 if term:
                     tables.rows["taxonomy_term"].append((where, _flat(term)))
-                tables.rows["attribute"].append((where, {**_flat(a), "link_id": s_row.get("id", ""),
-                                                         "taxonomy_term_id": str(a.get("taxonomy_term_id") or term.get("id", ""))}))
+                tables.rows["attribute"].append(
+                    (
+                        where,
+                        {
+                            **_flat(a),
+                            "link_id": s_row.get("id", ""),
+                            "taxonomy_term_id": str(a.get("taxonomy_term_id") or term.get("id", "")),
+                        },
+                    )
+                )
     return tables
 
 
@@ -272,20 +386,28 @@ def convert(
     for where, s in rows["service"]:
         org_id = s.get("organization_id", "")
         if org_id not in org_rows:
-            problems.append(f"{where}: service {s.get('name')!r} names organization {org_id!r}, which is not in the package")
+            problems.append(
+                f"{where}: service {s.get('name')!r} names organization {org_id!r}, which is not in the package"
+            )
             continue
-        service = _service(where, s, children[s.get("id", "")], term_code, service_slugs, source_url, assured_date, problems)
+        service = _service(
+            where, s, children[s.get("id", "")], term_code, service_slugs, source_url, assured_date, problems
+        )
         if service is not None:
             org_services[org_id].append(service)
     for org_id, (where, o) in org_rows.items():
         services = org_services.get(org_id)
         if not services:
             continue
-        slug = _unique(o.get("x_id") if _SLUG.match(o.get("x_id", "")) else _slugify(o.get("name", "") or org_id), org_slugs)
+        slug = _unique(
+            o["x_id"] if _SLUG.match(o.get("x_id", "")) else _slugify(o.get("name", "") or org_id), org_slugs
+        )
         source = o.get("x_source") or source_url or o.get("website")
         assured = _date(o.get("x_assured_date")) or min(s["assured_date"] for s in services)
         if not source:
-            problems.append(f"{where}: organization {o.get('name')!r} says nothing of where its facts came from; pass --source-url")
+            problems.append(
+                f"{where}: organization {o.get('name')!r} says nothing of where its facts came from; pass --source-url"
+            )
             continue
         org: dict[str, Any] = {"id": slug, "name": o.get("name") or slug}
         if o.get("website"):
@@ -314,7 +436,7 @@ def _service(
     problems: list[str],
 ) -> dict[str, Any] | None:
     name = s.get("name", "")
-    slug = _unique(s.get("x_id") if _SLUG.match(s.get("x_id", "")) else _slugify(name or s.get("id", "service")), slugs)
+    slug = _unique(s["x_id"] if _SLUG.match(s.get("x_id", "")) else _slugify(name or s.get("id", "service")), slugs)
     assured = _date(s.get("assured_date")) or assured_date
     if assured is None:
         problems.append(f"{where}: service {name!r} has no assured_date; pass --assured-date")
@@ -323,7 +445,10 @@ def _service(
     for a_where, a in kids["attribute"]:
         code = term_code.get(a.get("taxonomy_term_id", ""))
         if code is None:
-            problems.append(f"{a_where}: attribute of {name!r} names taxonomy term {a.get('taxonomy_term_id')!r}, which is not in the package")
+            problems.append(
+                f"{a_where}: attribute of {name!r} names taxonomy term {a.get('taxonomy_term_id')!r}, "
+                "which is not in the package"
+            )
         elif code not in codes:
             codes.append(code)
     if not codes:
@@ -370,7 +495,9 @@ def _phone(where: str, p: dict[str, str], owner: str, problems: list[str]) -> di
         problems.append(f"{where}: phone {raw!r} of {owner!r} is not a valid number")
         return None
     number = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-    display = p.get("x_display") or (raw if raw != number else phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL))
+    display = p.get("x_display") or (
+        raw if raw != number else phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+    )
     return {"number": number, "display": display, "type": kind}
 
 
@@ -394,7 +521,10 @@ def _area(where: str, a: dict[str, str], owner: str, problems: list[str]) -> dic
     match = _COUNTY.match(text)
     if match and _state(match["state"]):
         return {"county": match["county"].strip(), "state": _state(match["state"])}
-    problems.append(f"{where}: service area {text!r} of {owner!r} is not a county ('Volusia County, FL'), a state or 'United States'")
+    problems.append(
+        f"{where}: service area {text!r} of {owner!r} is not a county ('Volusia County, FL'), "
+        "a state or 'United States'"
+    )
     return None
 
 

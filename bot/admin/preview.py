@@ -6,8 +6,8 @@ words a caller hears, in order, with numbers read digit by digit.
 
 from __future__ import annotations
 
-from bot.core.reply import Reply
 from bot.core.render import VOICE_PAGE, resource_line, sms_body, spoken_number
+from bot.core.reply import Reply
 from bot.core.segments import SegmentCount, count
 
 

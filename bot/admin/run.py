@@ -24,7 +24,9 @@ class RunResult:
     uncovered: dict[str, list[str]] = field(default_factory=dict)
 
 
-def contexts_for(settings: Settings, flows_dir: Path, directory: Directory, names: set[str]) -> tuple[dict[str, Context], list[str]]:
+def contexts_for(
+    settings: Settings, flows_dir: Path, directory: Directory, names: set[str]
+) -> tuple[dict[str, Context], list[str]]:
     """One engine context per flow file named by the transcripts; problems for those that do not load."""
     contexts: dict[str, Context] = {}
     problems: list[str] = []

@@ -14,9 +14,9 @@ from pathlib import Path
 from bot.config import Settings
 from bot.core.engine import Context
 from bot.core.flow import Flow
+from bot.core.safety import load_crisis
 from bot.storage.db import init_database, make_engine, make_session_factory
 from bot.storage.directory_repo import SqlDirectory
-from bot.core.safety import load_crisis
 from bot.wiring import CRISIS_FILE, make_context
 
 

@@ -143,7 +143,9 @@ def load_transcripts(path: Path) -> list[Transcript]:
         doc = yaml.load(Path(path).read_text(encoding="utf-8"))
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        raise TranscriptError([Problem(where, (mark.line + 1) if mark else 1, f"not valid YAML: {exc.problem}")]) from exc
+        raise TranscriptError(
+            [Problem(where, (mark.line + 1) if mark else 1, f"not valid YAML: {exc.problem}")]
+        ) from exc
     problems: list[Problem] = []
     if not isinstance(doc, CommentedMap) or not isinstance(doc.get("tests"), CommentedSeq):
         raise TranscriptError([Problem(where, 1, "a transcript file needs `tests:`, a list of conversations")])
@@ -190,7 +192,9 @@ def _steps(where: str, name: str, node: Any, line: int, problems: list[Problem])
             continue
         unknown = set(item) - set(INPUT_KEYS) - {"expect", "state"}
         if unknown:
-            problems.append(Problem(where, s_line, f"test {name!r}: unknown step field(s) {', '.join(sorted(map(str, unknown)))}"))
+            problems.append(
+                Problem(where, s_line, f"test {name!r}: unknown step field(s) {', '.join(sorted(map(str, unknown)))}")
+            )
         kind = kinds[0]
         expect = list(_expectations(where, name, item.get("expect"), s_line, problems))
         yield Step(kind, str(item[kind]), s_line, tuple(expect), str(item["state"]) if item.get("state") else None)
@@ -270,7 +274,9 @@ def closest_diff(expected: str, reply: str) -> list[str]:
     lines = [line for line in reply.splitlines() if line.strip()]
     best = difflib.get_close_matches(expected, lines, n=1, cutoff=0.4)
     if not best:
-        best = difflib.get_close_matches(expected, [w for line in lines for w in _windows(line, len(expected))], n=1, cutoff=0.4)
+        best = difflib.get_close_matches(
+            expected, [w for line in lines for w in _windows(line, len(expected))], n=1, cutoff=0.4
+        )
     if not best:
         return ["(nothing in the reply is close to it)"]
     return ["closest in the reply:"] + [d.rstrip() for d in difflib.ndiff([expected], [best[0]])]
@@ -278,4 +284,3 @@ def closest_diff(expected: str, reply: str) -> list[str]:
 
 def _windows(line: str, width: int) -> list[str]:
     return [line[i : i + width] for i in range(0, max(1, len(line) - width + 1))]
-

@@ -102,7 +102,11 @@ def goto_fields(state: State) -> Iterator[tuple[str, str]]:
     """The state's own `goto`-like fields and their targets (`goto`, and e.g. `timeout_goto` if added)."""
     for f in dataclasses.fields(state):
         value = getattr(state, f.name)
-        if isinstance(value, str) and value and (f.name == "goto" or f.name.endswith("_goto") or f.name.startswith("goto_")):
+        if (
+            isinstance(value, str)
+            and value
+            and (f.name == "goto" or f.name.endswith("_goto") or f.name.startswith("goto_"))
+        ):
             yield f.name, value
 
 
@@ -162,7 +166,10 @@ class _Checker:
         seen = reachable(self.flow)
         for state in self.flow.states.values():
             if state.name not in seen:
-                self.fail(state.line, f"state {state.name!r} is unreachable: no option or goto leads to it from {self.flow.start!r}")
+                self.fail(
+                    state.line,
+                    f"state {state.name!r} is unreachable: no option or goto leads to it from {self.flow.start!r}",
+                )
 
     def dead_ends(self) -> None:
         flow = self.flow
@@ -193,12 +200,19 @@ class _Checker:
         for state in self.flow.states.values():
             keys = {o.key for o in state.options}
             for o in state.options:
-                for lang, words in o.keywords.items():
+                for words in o.keywords.values():
                     for word in words:
                         if word in keys and word != o.key:
-                            self.fail(o.line, f"state {state.name!r}: keyword {word!r} of option {o.key} is option {word}'s digit")
+                            self.fail(
+                                o.line,
+                                f"state {state.name!r}: keyword {word!r} of option {o.key} is option {word}'s digit",
+                            )
                         if state.show == "resources" and word in MORE:
-                            self.fail(o.line, f"state {state.name!r}: keyword {word!r} of option {o.key} is taken by MORE (the next page of results)")
+                            self.fail(
+                                o.line,
+                                f"state {state.name!r}: keyword {word!r} of option {o.key} is taken by MORE "
+                                "(the next page of results)",
+                            )
 
     def languages(self) -> None:
         flow = self.flow
@@ -235,10 +249,13 @@ class _Checker:
                             if name in FILLED_ON_ENTRY or name in _set_anywhere(flow):
                                 path = _path_without(flow, state.name, name)
                                 how = (
-                                    "a conversation starts here" if len(path) == 1
+                                    "a conversation starts here"
+                                    if len(path) == 1
                                     else f"the state is reached by {' -> '.join(path)}"
                                 )
-                                self.fail(line, f"{where}.{field}.{lang} uses {{{name}}}, which is still empty when {how}")
+                                self.fail(
+                                    line, f"{where}.{field}.{lang} uses {{{name}}}, which is still empty when {how}"
+                                )
         for key, text in flow.messages.items():
             allowed = MESSAGE_VALUES.get(key)
             if allowed is None:
@@ -246,12 +263,18 @@ class _Checker:
             for lang, value in text.by_language.items():
                 for name in sorted(_fields(value) - allowed):
                     filled = ", ".join("{" + a + "}" for a in sorted(allowed)) or "none: it is shown as written"
-                    self.fail(self.line("messages", key), f"messages.{key}.{lang} uses {{{name}}}, which this message never fills in (it fills {filled})")
+                    self.fail(
+                        self.line("messages", key),
+                        f"messages.{key}.{lang} uses {{{name}}}, which this message never fills in (it fills {filled})",
+                    )
 
     def topics_exist(self, categories: Collection[str]) -> None:
         for topic in self.flow.topics:
             if topic not in categories:
-                self.fail(self.line("topics", topic), f"topic {topic!r} is not a category in the data (categories.yaml), so its search finds nothing")
+                self.fail(
+                    self.line("topics", topic),
+                    f"topic {topic!r} is not a category in the data (categories.yaml), so its search finds nothing",
+                )
 
     # -- the worst case of every text ------------------------------------------------------------------------
 
@@ -272,9 +295,7 @@ class _Checker:
         flow = self.flow
         h = budget.hotlines
         text = _cap(_format(state.text.get(lang, flow.default_language), worst))
-        choices = tuple(
-            Choice(o.key, o.label.get(lang, flow.default_language), "") for o in state.options_for("sms")
-        )
+        choices = tuple(Choice(o.key, o.label.get(lang, flow.default_language), "") for o in state.options_for("sms"))
         for notice in notices:
             base = Reply(h, text=text, notice=notice, choices=choices, expect=state.expect)
             if state.show != "resources":
@@ -318,14 +339,21 @@ def _result_shapes(
     flow: Flow, lang: str, base: Reply, worst: dict[str, str], budget: Budget
 ) -> Iterator[tuple[Reply, str]]:
     """The results state's worst cases, cut to the budget by the real `fit`, with the real MORE hint."""
-    resources = tuple(sorted(budget.resources, key=lambda r: -len(sms_text(Reply(budget.hotlines, sections=(Section("", (r,)),))))))
+    resources = tuple(
+        sorted(budget.resources, key=lambda r: -len(sms_text(Reply(budget.hotlines, sections=(Section("", (r,)),)))))
+    )
     national = flow.message("national", lang).format_map(_Values(worst))
     no_local = _cap(flow.message("no_local", lang).format_map(_Values(worst)))
     served = max(budget.served_labels or budget.county_labels or ("",), key=len)
     nearby = flow.message("nearby", lang).format_map(_Values(worst, county=served, miles=WORST_MILES))
     shapes = {
         "with local listings": (Section("", resources), Section(national, resources)),
-        "with no local listing": (Section(no_local, ()), Section(nearby, resources), Section(nearby, resources), Section(national, resources)),
+        "with no local listing": (
+            Section(no_local, ()),
+            Section(nearby, resources),
+            Section(nearby, resources),
+            Section(national, resources),
+        ),
     }
     hint = flow.message("more", lang).format_map(_Values(count=WORST_COUNT))
     for shape, sections in shapes.items():
@@ -470,7 +498,12 @@ def _path_without(flow: Flow, goal: str, var: str) -> list[str]:
         state = flow.states[name]
         steps = [(o.goto, o.sets) for o in state.options] + [(t, {}) for _, t in goto_fields(state)]
         for target, sets in steps:
-            if target in flow.states and target not in paths and var not in sets and var not in _provides(flow, flow.states[target]):
+            if (
+                target in flow.states
+                and target not in paths
+                and var not in sets
+                and var not in _provides(flow, flow.states[target])
+            ):
                 paths[target] = paths[name] + [target]
                 queue.append(target)
     return [flow.start, "...", goal]
@@ -489,11 +522,11 @@ def _key_lines(path: Path) -> dict[tuple[str, ...], int]:
             return
         for key in node:
             try:
-                lines[prefix + (str(key),)] = int(node.lc.key(key)[0]) + 1
+                lines[(*prefix, str(key))] = int(node.lc.key(key)[0]) + 1  # type: ignore[attr-defined]
             except (KeyError, TypeError, AttributeError):
                 continue
             if len(prefix) < 2:
-                walk(node[key], prefix + (str(key),))
+                walk(node[key], (*prefix, str(key)))
 
     walk(root, ())
     return lines
@@ -501,6 +534,7 @@ def _key_lines(path: Path) -> dict[tuple[str, ...], int]:
 
 def longest_resources(resources: Sequence[Resource], hotlines: Hotlines, keep: int = 5) -> tuple[Resource, ...]:
     """The listings with the longest lines, plus the longest one that forces UCS-2, for the budget check."""
+
     def size(r: Resource) -> int:
         return len(sms_text(Reply(hotlines, sections=(Section("", (r,)),))))
 

@@ -132,19 +132,23 @@ def _counties(dataset: Dataset, places: Gazetteer, lines: _Lines) -> Iterator[Fi
             here = [c for c in same if c.state == area.state]
             if here:
                 yield Finding(
-                    lines.path, line,
+                    lines.path,
+                    line,
                     f"service {service.id!r}: county {area.county!r} is written {here[0].name!r} in the county "
                     f"table, so people in {here[0].label} would never be shown this service; write it that way",
                 )
             elif same:
                 where = ", ".join(c.label for c in same[:3])
                 yield Finding(
-                    lines.path, line,
+                    lines.path,
+                    line,
                     f"service {service.id!r}: there is no {area.county!r} in {area.state} (there is {where}); "
                     f"check the state",
                 )
             else:
-                yield Finding(lines.path, line, f"service {service.id!r}: unknown county {area.county!r} in {area.state}")
+                yield Finding(
+                    lines.path, line, f"service {service.id!r}: unknown county {area.county!r} in {area.state}"
+                )
 
 
 def _duplicates(dataset: Dataset, lines: _Lines) -> Iterator[Finding]:
@@ -153,8 +157,10 @@ def _duplicates(dataset: Dataset, lines: _Lines) -> Iterator[Finding]:
         key = fold(org.name)
         if key in orgs:
             yield Finding(
-                lines.path, lines.at(org.id),
-                f"organization {org.id!r} looks like a duplicate of {orgs[key]!r} (line {lines.at(orgs[key])}): same name",
+                lines.path,
+                lines.at(org.id),
+                f"organization {org.id!r} looks like a duplicate of {orgs[key]!r} "
+                f"(line {lines.at(orgs[key])}): same name",
             )
         else:
             orgs[key] = org.id
@@ -162,18 +168,18 @@ def _duplicates(dataset: Dataset, lines: _Lines) -> Iterator[Finding]:
     for service in dataset.services:
         phones = frozenset((p.number, p.type) for p in service.phones)
         areas = frozenset(service.service_areas)
-        for key in ((fold(service.name), phones, areas), ("phones", phones, areas) if phones else None):
-            if key is None:
-                continue
-            if key in seen and seen[key] != service.id:
-                first = seen[key]
-                why = "same name, numbers and areas" if key[0] != "phones" else "same numbers and areas"
+        signatures = [(fold(service.name), phones, areas)] + ([("phones", phones, areas)] if phones else [])
+        for sig in signatures:
+            if sig in seen and seen[sig] != service.id:
+                first = seen[sig]
+                why = "same name, numbers and areas" if sig[0] != "phones" else "same numbers and areas"
                 yield Finding(
-                    lines.path, lines.at(service.id),
+                    lines.path,
+                    lines.at(service.id),
                     f"service {service.id!r} looks like a duplicate of {first!r} (line {lines.at(first)}): {why}",
                 )
                 break
-            seen.setdefault(key, service.id)
+            seen.setdefault(sig, service.id)
 
 
 def _reachable(dataset: Dataset, lines: _Lines) -> Iterator[Finding]:
@@ -182,7 +188,8 @@ def _reachable(dataset: Dataset, lines: _Lines) -> Iterator[Finding]:
             continue
         if not service.phones and not service.url and not service.text_instructions:
             yield Finding(
-                lines.path, lines.at(service.id),
+                lines.path,
+                lines.at(service.id),
                 f"service {service.id!r} is active but has no phone, url or text_instructions: people would get "
                 f"its name and no way to reach it",
             )
@@ -202,7 +209,8 @@ def _stale(service: ServiceEntry, lines: _Lines, today: date, limit: date, stale
     elif service.assured_date < limit:
         age = (today - service.assured_date).days
         yield Finding(
-            lines.path, line,
+            lines.path,
+            line,
             f"service {service.id!r} was last checked on {service.assured_date} ({age} days ago; the limit is "
             f"{stale_days}): confirm its facts with the source and update assured_date",
             WARNING,

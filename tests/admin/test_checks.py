@@ -37,7 +37,9 @@ def shipped_data():  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="module")
 def budget(shipped_data):  # type: ignore[no-untyped-def]
     places = gazetteer()
-    return make_budget(SETTINGS, to_resources(shipped_data.dataset), served_labels(shipped_data.dataset, places), places)
+    return make_budget(
+        SETTINGS, to_resources(shipped_data.dataset), served_labels(shipped_data.dataset, places), places
+    )
 
 
 def test_the_shipped_flows_pass_every_check(shipped_data) -> None:  # type: ignore[no-untyped-def]

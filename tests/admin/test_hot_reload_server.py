@@ -42,9 +42,22 @@ class Server:
         self.log = log
         self._log_file = log.open("w")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{self.port}", "--no-control-socket",
-             "--chdir", str(PROJECT_ROOT), "wsgi:app"],
-            env=env, stdout=self._log_file, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-w",
+                "2",
+                "-b",
+                f"127.0.0.1:{self.port}",
+                "--no-control-socket",
+                "--chdir",
+                str(PROJECT_ROOT),
+                "wsgi:app",
+            ],
+            env=env,
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
         )
         self.statuses: list[int] = []
 
@@ -100,8 +113,15 @@ def test_a_flow_edited_under_a_running_server(tmp_path: Path, database_url: str,
     shutil.copytree(PROJECT_ROOT / "flows", flows)
     shutil.copytree(PROJECT_ROOT / "data", data)
     main = flows / "main.yaml"
-    env = make_env(tmp_path, database_url, redis_url, FLOWS_DIR=str(flows), DATA_DIR=str(data), RELOAD_CHECK_SECONDS="0.2",
-                   RATE_LIMIT_COUNT="100000")  # the probe texts far faster than any person
+    env = make_env(
+        tmp_path,
+        database_url,
+        redis_url,
+        FLOWS_DIR=str(flows),
+        DATA_DIR=str(data),
+        RELOAD_CHECK_SECONDS="0.2",
+        RATE_LIMIT_COUNT="100000",
+    )  # the probe texts far faster than any person
     env["PATH"] = str(Path(sys.executable).parent) + ":/usr/bin:/bin"
     server = Server(env, tmp_path / "server.log")
     try:
@@ -120,7 +140,9 @@ def test_a_flow_edited_under_a_running_server(tmp_path: Path, database_url: str,
         assert "Volusia Recovery Alliance" in server.text(person, "volusia")
 
         # A broken edit: an option pointing at a state that does not exist, and a new welcome text.
-        broken = main.read_text().replace("Hi (v2)", "Hi (v3)").replace("        goto: programs", "        goto: progams")
+        broken = (
+            main.read_text().replace("Hi (v2)", "Hi (v3)").replace("        goto: programs", "        goto: progams")
+        )
         main.write_text(broken)
         until(lambda: server.log.read_text().count("rejected") >= 2, probe, "both workers to refuse the broken file")
         log = server.log.read_text()
@@ -142,12 +164,30 @@ def test_sighup_to_helpline_serve_publishes_an_edit(tmp_path: Path) -> None:
     flows = tmp_path / "flows"
     shutil.copytree(PROJECT_ROOT / "flows", flows)
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DATABASE_URL", "TWILIO_AUTH_TOKEN", "HASH_SECRET"}}
-    env.update(INSTANCE_DIR=str(tmp_path / "instance"), HELPLINE_DEV="1", PORT=str(port), WEB_CONCURRENCY="2",
-               FLOWS_DIR=str(flows), RELOAD_WATCH_FILES="0", RELOAD_CHECK_SECONDS="0.2", RATE_LIMIT_COUNT="100000")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"REDIS_URL", "DATABASE_URL", "TWILIO_AUTH_TOKEN", "HASH_SECRET"}
+    }
+    env.update(
+        INSTANCE_DIR=str(tmp_path / "instance"),
+        HELPLINE_DEV="1",
+        PORT=str(port),
+        WEB_CONCURRENCY="2",
+        FLOWS_DIR=str(flows),
+        RELOAD_WATCH_FILES="0",
+        RELOAD_CHECK_SECONDS="0.2",
+        RATE_LIMIT_COUNT="100000",
+    )
     log = (tmp_path / "serve.log").open("w")
-    proc = subprocess.Popen([str(Path(sys.executable).with_name("helpline")), "serve"], cwd=PROJECT_ROOT, env=env,
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).with_name("helpline")), "serve"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
 
     def text(body: str) -> str:
         fields = sms_params(body, "+13865550411")  # a new MessageSid each time: not a re-delivery
@@ -171,7 +211,11 @@ def test_sighup_to_helpline_serve_publishes_an_edit(tmp_path: Path) -> None:
             assert "Recovery programs. Reply" in text("menu") + text("3")
         os.kill(proc.pid, signal.SIGHUP)
         seen: list[str] = []
-        until(lambda: len(seen) >= 8 and all("v2" in r for r in seen[-4:]), lambda: seen.append(text("menu") + text("3")), "v2")
+        until(
+            lambda: len(seen) >= 8 and all("v2" in r for r in seen[-4:]),
+            lambda: seen.append(text("menu") + text("3")),
+            "v2",
+        )
         assert "published reload #1" in (tmp_path / "serve.log").read_text()
     finally:
         os.killpg(proc.pid, signal.SIGTERM)

@@ -28,7 +28,10 @@ def directory_for(data_dir: Path, db: Path) -> SqlDirectory:
 def answers(directory: SqlDirectory, categories: list[str]) -> dict[str, object]:
     """What the directory answers for every category, in every county of the home state and a few others."""
     places = gazetteer()
-    counties = [c for c in places.counties.values() if c.state == "FL"] + [County("Cuyahoga County", "OH"), County("Lake County", "IL")]
+    counties = [c for c in places.counties.values() if c.state == "FL"] + [
+        County("Cuyahoga County", "OH"),
+        County("Lake County", "IL"),
+    ]
     out: dict[str, object] = {}
     for code in categories:
         out[f"national:{code}"] = directory.national_services(code)
@@ -36,7 +39,9 @@ def answers(directory: SqlDirectory, categories: list[str]) -> dict[str, object]
         for county in counties:
             found = directory.services_in_county(county, code)
             if found:
-                out[f"{county.key}:{code}"] = [(r.name, r.organization, r.phones, r.url, r.text_instructions, r.source) for r in found]
+                out[f"{county.key}:{code}"] = [
+                    (r.name, r.organization, r.phones, r.url, r.text_instructions, r.source) for r in found
+                ]
     return out
 
 
@@ -67,8 +72,12 @@ def test_the_export_is_an_hsds_tabular_package(tmp_path: Path) -> None:
     assert package["profile"] == "tabular-data-package"
     names = {r["name"]: r["path"] for r in package["resources"]}
     assert names == {
-        "organization": "organizations.csv", "service": "services.csv", "phone": "phones.csv",
-        "service_area": "service_areas.csv", "taxonomy": "taxonomies.csv", "taxonomy_term": "taxonomy_terms.csv",
+        "organization": "organizations.csv",
+        "service": "services.csv",
+        "phone": "phones.csv",
+        "service_area": "service_areas.csv",
+        "taxonomy": "taxonomies.csv",
+        "taxonomy_term": "taxonomy_terms.csv",
         "attribute": "attributes.csv",
     }
     header = (tmp_path / "services.csv").read_text().splitlines()[0].split(",")
@@ -81,20 +90,36 @@ def test_a_package_from_another_hsds_tool_imports_and_loads(tmp_path: Path) -> N
     runner = CliRunner()
     refused = runner.invoke(main, ["data", "import", str(OTHER_TOOL), "--into", str(tmp_path / "a")])
     assert refused.exit_code == 1
-    assert "organizations.csv:3: organization 'Flagler Food Pantry' says nothing of where its facts came from" in refused.output
+    assert (
+        "organizations.csv:3: organization 'Flagler Food Pantry' says nothing of where its facts came from"
+        in refused.output
+    )
     result = runner.invoke(
-        main, ["data", "import", str(OTHER_TOOL), "--into", str(tmp_path / "b"), "--source-url", "https://211.example.org/export"]
+        main,
+        [
+            "data",
+            "import",
+            str(OTHER_TOOL),
+            "--into",
+            str(tmp_path / "b"),
+            "--source-url",
+            "https://211.example.org/export",
+        ],
     )
     assert result.exit_code == 0, result.output
     dataset = load_dataset(tmp_path / "b")
     [peer] = [s for s in dataset.services if s.name == "Peer support line"]
-    assert [(p.number, p.display, p.type) for p in peer.phones] == [("+13867777337", "386-777-7337", "voice")]  # fax dropped
+    assert [(p.number, p.display, p.type) for p in peer.phones] == [
+        ("+13867777337", "386-777-7337", "voice")
+    ]  # fax dropped
     assert [(a.extent, a.county, a.state) for a in peer.service_areas] == [("county", "Volusia County", "FL")]
     assert peer.source == "https://211.example.org/export"
     [pantry] = [s for s in dataset.services if s.name == "Pantry"]
     assert pantry.status == "inactive" and pantry.categories == ("bd-1800-2000",)
     directory = directory_for(tmp_path / "b", tmp_path / "c.sqlite3")
-    assert [r.name for r in directory.services_in_county(County("Volusia County", "FL"), "peer-support")] == ["Peer support line"]
+    assert [r.name for r in directory.services_in_county(County("Volusia County", "FL"), "peer-support")] == [
+        "Peer support line"
+    ]
 
 
 def test_import_refuses_to_overwrite_without_force(tmp_path: Path) -> None:

@@ -52,7 +52,9 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1))
 
 
-def test_a_valid_change_is_served_and_the_conversation_goes_on(tmp_path, database_url, redis_url, redis_client, files) -> None:
+def test_a_valid_change_is_served_and_the_conversation_goes_on(
+    tmp_path, database_url, redis_url, redis_client, files
+) -> None:
     app = worker(tmp_path, database_url, redis_url, redis_client, files)
     phone = Phone(app.test_client(), "+13865550301")
     phone.send("hi")
@@ -74,12 +76,16 @@ def test_a_broken_change_is_refused_with_its_line_and_the_last_good_version_serv
     with caplog.at_level(logging.ERROR, logger="bot.reloader"):
         app.extensions["helpline_parts"].reloader.reload_now()
     line = next(i for i, t in enumerate((files[0] / "main.yaml").read_text().splitlines(), 1) if "goto: progams" in t)
-    assert f"{files[0] / 'main.yaml'}:{line - 4}: state 'welcome' goes to 'progams', which is not defined" in caplog.text
+    assert (
+        f"{files[0] / 'main.yaml'}:{line - 4}: state 'welcome' goes to 'progams', which is not defined" in caplog.text
+    )
     assert "the last good version keeps serving" in caplog.text
     assert "Recovery programs. Reply with a number:" in phone.send("3")
 
 
-def test_a_vanished_state_restarts_at_the_menu_with_an_explanation(tmp_path, database_url, redis_url, redis_client, files) -> None:
+def test_a_vanished_state_restarts_at_the_menu_with_an_explanation(
+    tmp_path, database_url, redis_url, redis_client, files
+) -> None:
     flows = files[0]
     app = worker(tmp_path, database_url, redis_url, redis_client, files)
     phone = Phone(app.test_client(), "+13865550303")
@@ -97,7 +103,9 @@ def test_a_vanished_state_restarts_at_the_menu_with_an_explanation(tmp_path, dat
     assert_hotlines(reply)
 
 
-def test_a_worker_started_on_a_broken_file_serves_the_last_good_copy(tmp_path, database_url, redis_url, redis_client, files, caplog) -> None:
+def test_a_worker_started_on_a_broken_file_serves_the_last_good_copy(
+    tmp_path, database_url, redis_url, redis_client, files, caplog
+) -> None:
     worker(tmp_path, database_url, redis_url, redis_client, files)  # keeps the good version
     edit(files[0] / "main.yaml", "start: welcome", "start: welcom")
     with caplog.at_level(logging.ERROR, logger="bot.reloader"):
@@ -107,22 +115,34 @@ def test_a_worker_started_on_a_broken_file_serves_the_last_good_copy(tmp_path, d
     assert "1 Local peer support" in Phone(later.test_client(), "+13865550304").send("hi")
 
 
-def test_with_no_usable_flow_at_all_every_reply_is_the_hotlines(tmp_path, database_url, redis_url, redis_client, files) -> None:
+def test_with_no_usable_flow_at_all_every_reply_is_the_hotlines(
+    tmp_path, database_url, redis_url, redis_client, files
+) -> None:
     (files[0] / "main.yaml").write_text("flow: [this is not a flow\n")
     app = worker(tmp_path, database_url, redis_url, redis_client, files)
     reply = Phone(app.test_client(), "+13865550305").send("hi")
     assert_hotlines(reply)
 
 
-def test_a_valid_data_change_is_loaded_and_a_broken_one_refused(tmp_path, own_db, redis_url, redis_client, files, caplog) -> None:
+def test_a_valid_data_change_is_loaded_and_a_broken_one_refused(
+    tmp_path, own_db, redis_url, redis_client, files, caplog
+) -> None:
     data = files[1]
     app = worker(tmp_path, own_db, redis_url, redis_client, files)
     reloader = app.extensions["helpline_parts"].reloader
     phone = Phone(app.test_client(), "+13865550306")
-    edit(data / "resources.yaml", "name: Volusia Recovery Alliance\n      description", "name: Volusia Recovery Alliance (new hours)\n      description")
+    edit(
+        data / "resources.yaml",
+        "name: Volusia Recovery Alliance\n      description",
+        "name: Volusia Recovery Alliance (new hours)\n      description",
+    )
     reloader.reload_now()
     assert "Volusia Recovery Alliance (new hours)" in phone.send("volusia")
-    edit(data / "resources.yaml", '{number: "+13867777337", display: "(386) 777-PEER"', '{number: "+13867777", display: "(386) 777-PEER"')
+    edit(
+        data / "resources.yaml",
+        '{number: "+13867777337", display: "(386) 777-PEER"',
+        '{number: "+13867777", display: "(386) 777-PEER"',
+    )
     with caplog.at_level(logging.ERROR, logger="bot.reloader"):
         reloader.reload_now()
     assert "rejected the data" in caplog.text and "resources.yaml:" in caplog.text
@@ -130,14 +150,20 @@ def test_a_valid_data_change_is_loaded_and_a_broken_one_refused(tmp_path, own_db
     assert "Volusia Recovery Alliance (new hours): (386) 777-PEER" in phone.send("volusia")
 
 
-def test_helpline_reload_refuses_a_broken_flow_and_publishes_a_good_one(tmp_path, own_db, redis_url, redis_client, files, monkeypatch) -> None:
+def test_helpline_reload_refuses_a_broken_flow_and_publishes_a_good_one(
+    tmp_path, own_db, redis_url, redis_client, files, monkeypatch
+) -> None:
     flows, data = files
     env = make_env(tmp_path, own_db, redis_url, FLOWS_DIR=str(flows), DATA_DIR=str(data), RELOAD_WATCH_FILES="0")
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     app = create_app(load_settings(env), redis_client)
     phone = Phone(app.test_client(), "+13865550307")
-    edit(flows / "main.yaml", "Recovery programs. Reply with a number:", "Recovery programs, version two. Reply with a number:")
+    edit(
+        flows / "main.yaml",
+        "Recovery programs. Reply with a number:",
+        "Recovery programs, version two. Reply with a number:",
+    )
     edit(flows / "main.yaml", "  at_start:", "  at_the_start:")
     refused = CliRunner().invoke(main, ["reload"])
     assert refused.exit_code == 1
@@ -145,7 +171,9 @@ def test_helpline_reload_refuses_a_broken_flow_and_publishes_a_good_one(tmp_path
     assert redis_client.get(VERSION_KEY) is None
     edit(flows / "main.yaml", "  at_the_start:", "  at_start:")
     phone.send("hi")
-    assert "Recovery programs. Reply" in phone.send("3"), "without RELOAD_WATCH_FILES an edit waits for `helpline reload`"
+    assert "Recovery programs. Reply" in phone.send("3"), (
+        "without RELOAD_WATCH_FILES an edit waits for `helpline reload`"
+    )
     published = CliRunner().invoke(main, ["reload"])
     assert published.exit_code == 0, published.output
     assert "published reload #1" in published.output
@@ -153,7 +181,9 @@ def test_helpline_reload_refuses_a_broken_flow_and_publishes_a_good_one(tmp_path
     assert "Recovery programs, version two." in phone.send("menu") + phone.send("3")
 
 
-def test_a_worker_behind_catches_up_instead_of_restarting_the_conversation(tmp_path, database_url, redis_url, redis_client, files) -> None:
+def test_a_worker_behind_catches_up_instead_of_restarting_the_conversation(
+    tmp_path, database_url, redis_url, redis_client, files
+) -> None:
     ahead = worker(tmp_path, database_url, redis_url, redis_client, files, RELOAD_CHECK_SECONDS="3600")
     behind = worker(tmp_path, database_url, redis_url, redis_client, files, RELOAD_CHECK_SECONDS="3600")
     for app in (ahead, behind):

@@ -56,7 +56,7 @@ def test_a_failing_transcript_says_where_and_shows_the_difference(tmp_path: Path
     assert not outcome.passed
     text = explain(outcome)
     assert f"{tmp_path / 'tests' / 'typo.yaml'}:4: step 1 (send: 'volusia')" in text
-    assert f"typo.yaml:6: expected the reply to contain 'Volusia Recovery Aliance'" in text
+    assert "typo.yaml:6: expected the reply to contain 'Volusia Recovery Aliance'" in text
     assert "+ - Volusia Recovery Alliance: (386) 777-PEER" in text
     assert "typo.yaml:7: expected the reply to not contain 'Emergency'" in text
 
