@@ -50,13 +50,16 @@ def schema_problems(text: str, path: str) -> list[Problem]:
 
 def _message(error: ValidationError) -> str:
     if error.validator == "additionalProperties" and not error.absolute_path:
-        return f"{error.message}; a flow file has only: flow, start, languages, topics, states, messages"
+        known = ", ".join(error.schema.get("properties", {}))
+        return f"{error.message}; a flow file has only: {known}"
     if error.validator in ("oneOf", "anyOf"):
         last = error.absolute_path[-1] if error.absolute_path else ""
-        if last == "key":
+        if last in ("key", "voice_key"):
             return f"{_short(error.instance)} is not one keypad digit 1-9"
         if last == "keywords":
             return f"{_short(error.instance)} is neither a list of words nor a mapping of language to a list"
+        if isinstance(error.instance, dict) and "key" in error.instance:
+            return "an option needs `goto:` (the state it leads to) or `do:` (an action)"
         return f"{_short(error.instance)} is neither text nor a mapping of language to text"
     return error.message
 
