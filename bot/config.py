@@ -64,6 +64,9 @@ class Settings:
     host: str
     port: int
     web_concurrency: int
+    reload_check_seconds: float = 5.0
+    reload_watch_files: bool = True
+    data_stale_days: int = 365
 
     @property
     def validate_signatures(self) -> bool:
@@ -110,19 +113,33 @@ def _instance_secret(instance_dir: Path) -> str:
     return value
 
 
-def load_settings(env: Mapping[str, str] | None = None) -> Settings:
-    """Build settings from environment variables (defaults to `os.environ`)."""
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
+
+
+def load_settings(env: Mapping[str, str] | None = None, *, require_secrets: bool = True) -> Settings:
+    """Build settings from environment variables (defaults to `os.environ`).
+
+    `require_secrets=False` is for offline admin tools (checks, transcripts, the simulator), which never
+    see a Twilio request or store a phone number, so they run without the token and the hash secret.
+    """
     env = dict(os.environ if env is None else env)
     instance_dir = Path(env.get("INSTANCE_DIR") or PROJECT_ROOT / "instance").resolve()
     dev_mode = _bool(env.get("HELPLINE_DEV"))
     auth_token = env.get("TWILIO_AUTH_TOKEN") or None
-    if not auth_token and not dev_mode:
+    if not auth_token and not dev_mode and require_secrets:
         raise ConfigError(
             "TWILIO_AUTH_TOKEN is not set, so Twilio signatures could not be checked. "
             "Set it, or set HELPLINE_DEV=1 to run WITHOUT signature validation on a development machine."
         )
     hash_secret = env.get("HASH_SECRET") or ""
-    if not hash_secret:
+    if not hash_secret and require_secrets:
         if not dev_mode:
             raise ConfigError("HASH_SECRET is not set: phone numbers cannot be stored as keyed hashes without it.")
         hash_secret = _instance_secret(instance_dir)
@@ -168,4 +185,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         host=env.get("HOST") or "127.0.0.1",
         port=_int(env, "PORT", 5000),
         web_concurrency=_int(env, "WEB_CONCURRENCY", 2),
+        reload_check_seconds=max(0.0, _float(env, "RELOAD_CHECK_SECONDS", 5.0)),
+        reload_watch_files=_bool(env.get("RELOAD_WATCH_FILES"), default=True),
+        data_stale_days=_int(env, "DATA_STALE_DAYS", 365),
     )

@@ -71,11 +71,18 @@ def step(ctx: Context, session: Session | None, inbound: Inbound, *, returning: 
     if crisis is not None:
         return crisis
     folded = fold(said) if not inbound.digits else inbound.digits.strip()
+    if session is not None and any(h not in flow.states for h in session.history):
+        # The flow was reloaded without some state this person passed through: BACK skips it.
+        session = replace(session, history=tuple(h for h in session.history if h in flow.states))
     if session is None or session.flow != flow.name or session.state not in flow.states:
         vanished = session is not None and session.flow == flow.name
         language = session.language if session is not None else None
         fresh = new_session(flow, language)
-        greeting = flow.message("welcome_back", fresh.language) if (returning or vanished) else ""
+        if vanished:
+            # The message answered a menu that no longer exists: show the new menu rather than guess.
+            greeting, folded = flow.message("flow_changed", fresh.language), ""
+        else:
+            greeting = flow.message("welcome_back", fresh.language) if returning else ""
         turn = _read(ctx, fresh, folded, inbound.channel) if folded else None
         if turn is None:
             turn = _show(ctx, fresh, flow.start, inbound.channel)

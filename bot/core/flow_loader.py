@@ -36,6 +36,7 @@ MESSAGE_KEYS = (
     "unavailable",
     "opted_out",
     "opted_in",
+    "flow_changed",
 )
 MESSAGE_PLACEHOLDERS = PLACEHOLDERS | {"zip", "miles", "count"}
 
