@@ -18,6 +18,7 @@ import time
 import click
 from flask.cli import FlaskGroup
 
+from bot.admin.cli import chat, data, flows, reload_command
 from bot.config import PROJECT_ROOT, ConfigError, Settings, load_settings
 from bot.storage.db import init_database, make_engine
 from bot.storage.redis_server import EmbeddedRedis
@@ -32,6 +33,12 @@ def _create_app():  # noqa: ANN202 - Flask calls it with no arguments
 @click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
 def main() -> None:
     """Helpline: SMS and phone helpline bot for recovery and peer support."""
+
+
+main.add_command(flows)
+main.add_command(data)
+main.add_command(chat)
+main.add_command(reload_command)
 
 
 def _settings() -> Settings:
@@ -67,6 +74,20 @@ def purge_command() -> None:
     if not settings.redis_url:
         raise click.ClickException("REDIS_URL is not set: point it at the Redis the helpline uses")
     click.echo(str(purge(client_for(settings.redis_url), retention_seconds(settings))))
+
+
+def _publish(settings: Settings) -> None:
+    """SIGHUP: what `helpline reload` does, for the helpline this command runs."""
+    from bot.reloader import publish
+
+    try:
+        result = publish(settings)
+    except Exception as exc:  # noqa: BLE001 - a failed reload must not stop the running helpline
+        click.echo(f"reload failed: {type(exc).__name__}: {exc}", err=True)
+        return
+    for line in result.problems:
+        click.echo(line, err=True)
+    click.echo(result.summary, err=True)
 
 
 @main.command("serve", with_appcontext=False)
@@ -111,11 +132,20 @@ def serve_command() -> None:
             if child.poll() is None:
                 child.terminate()
 
+    reload_asked: list[bool] = []
+
+    def ask_reload(*_: object) -> None:
+        reload_asked.append(True)  # handled in the loop below, outside the signal handler
+
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGHUP, ask_reload)
     try:
         while all(child.poll() is None for child in children):
             time.sleep(0.5)
+            if reload_asked:
+                reload_asked.clear()
+                _publish(settings.with_overrides(redis_url=env["REDIS_URL"]) if "REDIS_URL" in env else settings)
     finally:
         stop()
         for child in children:

@@ -70,6 +70,9 @@ class Settings:
     twilio_http_timeout_seconds: float = 10.0
     text_retry_delays: tuple[float, ...] = (2.0, 10.0, 30.0)
     job_heartbeat_seconds: int = 10
+    reload_check_seconds: float = 5.0
+    reload_watch_files: bool = True
+    data_stale_days: int = 365
 
     @property
     def can_send_texts(self) -> bool:
@@ -147,19 +150,33 @@ def _instance_secret(instance_dir: Path) -> str:
     return value
 
 
-def load_settings(env: Mapping[str, str] | None = None) -> Settings:
-    """Build settings from environment variables (defaults to `os.environ`)."""
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
+
+
+def load_settings(env: Mapping[str, str] | None = None, *, require_secrets: bool = True) -> Settings:
+    """Build settings from environment variables (defaults to `os.environ`).
+
+    `require_secrets=False` is for offline admin tools (checks, transcripts, the simulator), which never
+    see a Twilio request or store a phone number, so they run without the token and the hash secret.
+    """
     env = dict(os.environ if env is None else env)
     instance_dir = Path(env.get("INSTANCE_DIR") or PROJECT_ROOT / "instance").resolve()
     dev_mode = _bool(env.get("HELPLINE_DEV"))
     auth_token = env.get("TWILIO_AUTH_TOKEN") or None
-    if not auth_token and not dev_mode:
+    if not auth_token and not dev_mode and require_secrets:
         raise ConfigError(
             "TWILIO_AUTH_TOKEN is not set, so Twilio signatures could not be checked. "
             "Set it, or set HELPLINE_DEV=1 to run WITHOUT signature validation on a development machine."
         )
     hash_secret = env.get("HASH_SECRET") or ""
-    if not hash_secret:
+    if not hash_secret and require_secrets:
         if not dev_mode:
             raise ConfigError("HASH_SECRET is not set: phone numbers cannot be stored as keyed hashes without it.")
         hash_secret = _instance_secret(instance_dir)
@@ -211,4 +228,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         twilio_http_timeout_seconds=_number(env, "TWILIO_HTTP_TIMEOUT_SECONDS", 10.0, 1, 120),
         text_retry_delays=_delays(env, "TEXT_RETRY_DELAYS", (2.0, 10.0, 30.0)),
         job_heartbeat_seconds=int(_number(env, "JOB_HEARTBEAT_SECONDS", 10, 1, 300)),
+        reload_check_seconds=max(0.0, _float(env, "RELOAD_CHECK_SECONDS", 5.0)),
+        reload_watch_files=_bool(env.get("RELOAD_WATCH_FILES"), default=True),
+        data_stale_days=_int(env, "DATA_STALE_DAYS", 365),
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -17,7 +18,7 @@ from bot.core.compliance import opt_in_keyword, opt_out_keyword
 from bot.core.engine import Context, Inbound, Turn, fallback_reply, step
 from bot.core.identity import person_key
 from bot.core.reply import Reply
-from bot.core.session import SessionStore
+from bot.core.session import Session, SessionStore
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +77,11 @@ class Helpline:
         limiter: RateLimiter | None = None,
         opt_outs: OptOuts | None = None,
         confirm_opt_outs: bool = True,
+        catch_up: Callable[[], None] | None = None,
     ):
+        # The reloader replaces `context` whole (one assignment, atomic for readers); a request reads it once.
         self.context = context
+        self.catch_up = catch_up
         self.sessions = sessions
         self.hash_secret = hash_secret
         self.limiter = limiter
@@ -132,6 +136,20 @@ class Helpline:
             self.faults.report("rate limiter", exc)
             return False
 
+    def _context_for(self, session: Session | None) -> Context:
+        """The current context; first catching up with a reload if the session is in a state it lacks."""
+        context = self.context
+        if session is None or self.catch_up is None:
+            return context
+        if session.flow == context.flow.name and session.state not in context.flow.states:
+            # Another worker may already serve a newer flow that has this state: catch up before restarting.
+            try:
+                self.catch_up()
+            except Exception as exc:  # noqa: BLE001
+                self.faults.report("flow reload", exc)
+            context = self.context
+        return context
+
     def converse(self, channel: str, sender: str, inbound: Inbound) -> Outcome:
         """Answer one message from `sender` (a phone number or call id) on `channel`."""
         if channel == "sms":
@@ -151,13 +169,14 @@ class Helpline:
         except Exception as exc:  # noqa: BLE001 - any storage fault degrades, never fails the reply
             self.faults.report("session load", exc)
             remembered = False
+        context = self._context_for(session)
         try:
-            turn: Turn = step(self.context, session, inbound, returning=returning)
+            turn: Turn = step(context, session, inbound, returning=returning)
         except Exception as exc:  # noqa: BLE001
             self.faults.report("engine step", exc)
-            flow = self.context.flow
+            flow = context.flow
             notice = flow.message("unavailable", session.language if session else flow.default_language)
-            return Outcome(fallback_reply(self.context.hotlines, notice), degraded=True)
+            return Outcome(fallback_reply(context.hotlines, notice), degraded=True)
         if remembered:
             try:
                 self.sessions.save(key, turn.session)

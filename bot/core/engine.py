@@ -108,11 +108,18 @@ def step(ctx: Context, session: Session | None, inbound: Inbound, *, returning: 
         return crisis
     folded = _heard(inbound)
     doubtful = inbound.confidence is not None and inbound.confidence < LOW_CONFIDENCE
+    if session is not None and any(h not in flow.states for h in session.history):
+        # The flow was reloaded without some state this person passed through: BACK skips it.
+        session = replace(session, history=tuple(h for h in session.history if h in flow.states))
     if session is None or session.flow != flow.name or session.state not in flow.states:
         vanished = session is not None and session.flow == flow.name
         language = session.language if session is not None else None
         fresh = new_session(flow, language)
-        greeting = flow.message("welcome_back", fresh.language, channel) if (returning or vanished) else ""
+        if vanished:
+            # The message answered a menu that no longer exists: show the new menu rather than guess.
+            greeting, folded = flow.message("flow_changed", fresh.language, channel), ""
+        else:
+            greeting = flow.message("welcome_back", fresh.language, channel) if returning else ""
         read = _read(ctx, fresh, folded, channel, doubtful) if folded else None
         turn = read if read is not None else _show(ctx, fresh, flow.start, channel)
         turn = _with_notice(replace(turn, missed=False), greeting, first=True)

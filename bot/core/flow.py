@@ -41,8 +41,8 @@ VOICE_WORDS: dict[str, tuple[str, ...]] = {
 OPTION_ACTIONS = {"text_list", "repeat"}
 """`do:` values: send the resources just read by text (calls only), or say the state again."""
 
-MAX_VOICE_OPTIONS = 4
 MAX_VOICE_LEVELS = 3
+"""Menus a caller may meet one inside another (the loader refuses more; `flow_check` limits options to 4)."""
 
 DEFAULT_VOICE_MESSAGES: dict[str, str] = {
     "no_input": "Sorry, I didn't hear anything.",

@@ -19,7 +19,6 @@ from bot.core.flow import (
     DEFAULT_VOICE_MESSAGES,
     EXPECTS,
     MAX_VOICE_LEVELS,
-    MAX_VOICE_OPTIONS,
     OPTION_ACTIONS,
     PLACEHOLDERS,
     RESERVED_WORDS,
@@ -54,6 +53,7 @@ MESSAGE_KEYS = (
     "unavailable",
     "opted_out",
     "opted_in",
+    "flow_changed",
 )
 MESSAGE_PLACEHOLDERS = PLACEHOLDERS | {"zip", "miles", "count"}
 
@@ -300,7 +300,7 @@ def _state(r: _Reader, name: str, node: Any, line: int, languages: tuple[str, ..
         r.fail(r.line_of(node, "options"), f"state {name!r}: options must be a list")
         opts_node = CommentedSeq()
     seen_keys: dict[str, int] = {}
-    seen_words: dict[str, str] = {}
+    seen_words: dict[str, Option] = {}
     for i, opt in enumerate(opts_node):
         o = _option(r, name, opt, r.line_of(opts_node, i), languages)
         if o is None:
@@ -318,16 +318,12 @@ def _state(r: _Reader, name: str, node: Any, line: int, languages: tuple[str, ..
                     r.fail(o.line, f"state {name!r}: keyword {word!r} collides with a global word")
                 if "voice" in o.channels and word in _VOICE_WORDS:
                     r.fail(o.line, f"state {name!r}: keyword {word!r} collides with a word every call understands")
+                clashes = {id(other): other for c in o.channels if (other := seen_words.get(f"{c}:{lang}:{word}"))}
+                for other in clashes.values():
+                    r.fail(o.line, f"state {name!r}: keyword {word!r} picks both option {other.key} and {o.key}")
                 for channel in o.channels:
-                    other = seen_words.get(f"{channel}:{lang}:{word}")
-                    if other and other != str(id(o)):
-                        r.fail(o.line, f"state {name!r}: keyword {word!r} picks two options")
-                    seen_words[f"{channel}:{lang}:{word}"] = str(id(o))
+                    seen_words[f"{channel}:{lang}:{word}"] = o
         options.append(o)
-    voice_options = [o for o in options if "voice" in o.channels]
-    if len(voice_options) > MAX_VOICE_OPTIONS:
-        r.fail(voice_options[MAX_VOICE_OPTIONS].line, f"state {name!r} has {len(voice_options)} options on calls; "
-               f"a caller can keep at most {MAX_VOICE_OPTIONS} in mind (mark the others `channels: [sms]`)")
     sets = {str(k): str(v) for k, v in dict(node.get("set") or {}).items()}
     return State(
         name=name,

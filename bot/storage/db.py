@@ -121,9 +121,13 @@ def upgrade_schema(engine: Engine) -> None:
         _upgrade(connection)
 
 
-def init_database(engine: Engine, data_dir: Path) -> InitResult:
-    """Upgrade the schema and load the data files, replacing the directory only when the files changed."""
-    dataset = load_dataset(Path(data_dir))
+def init_database(engine: Engine, data_dir: Path, dataset: Dataset | None = None) -> InitResult:
+    """Upgrade the schema and load the data files, replacing the directory only when the files changed.
+
+    `dataset`, when given, is loaded instead of reading `data_dir` again: the reloader passes the exact
+    version it checked, so a file saved again meanwhile cannot slip in unchecked.
+    """
+    dataset = dataset if dataset is not None else load_dataset(Path(data_dir))
     with engine.connect() as connection, connection.begin():
         _take_init_lock(connection)
         _upgrade(connection)
@@ -140,6 +144,7 @@ def init_database(engine: Engine, data_dir: Path) -> InitResult:
 def _take_init_lock(connection: Connection) -> None:
     """Serialise initialisation between processes until the surrounding transaction ends."""
     if connection.dialect.name == "postgresql":
+        # Held until commit: a second process waits, then sees the first one's content hash and skips.
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_INIT_LOCK_KEY})
     elif connection.dialect.name == "sqlite":
         dbapi_connection = connection.connection.dbapi_connection

@@ -34,7 +34,22 @@ def create_app(settings: Settings | None = None, redis_client: redis.Redis | Non
     app.extensions["helpline"] = parts.helpline
     register_blueprints(app)
     register_error_handlers(app, parts)
+    register_reloader(app, parts)
     return app
+
+
+def register_reloader(app: Flask, parts: Parts) -> None:
+    """Each request first lets the reloader look for changed flow and data files (cheaply, now and then)."""
+    reloader = parts.reloader
+    if reloader is None or parts.settings.reload_check_seconds <= 0:
+        return
+
+    @app.before_request
+    def look_for_changes() -> None:
+        try:
+            reloader.poll()
+        except Exception as exc:  # noqa: BLE001 - looking for a new version must never cost a reply
+            parts.helpline.faults.report("reload poll", exc)
 
 
 def register_blueprints(app: Flask) -> None:
