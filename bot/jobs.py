@@ -88,7 +88,12 @@ def text_queue(connection: redis.Redis) -> Queue:
 
 
 def enqueue_text(
-    queue: Queue, *, send_id: str, to: str, body: str, reply_from: str | None = None,
+    queue: Queue,
+    *,
+    send_id: str,
+    to: str,
+    body: str,
+    reply_from: str | None = None,
     status_callback: str | None = None,
 ) -> str:
     """Queue one text; "queued", or "already" when this `send_id` was asked for before. Raises if Redis fails."""
@@ -98,8 +103,13 @@ def enqueue_text(
     try:
         queue.enqueue(
             "bot.jobs.send_text",
-            kwargs={"send_id": send_id, "to": to, "body": body, "reply_from": reply_from,
-                    "status_callback": status_callback},
+            kwargs={
+                "send_id": send_id,
+                "to": to,
+                "body": body,
+                "reply_from": reply_from,
+                "status_callback": status_callback,
+            },
             job_id=f"text-{send_id}",
             description="send a resource list by text",
             retry=Retry(max=RQ_RETRIES),
@@ -136,15 +146,30 @@ def send_text(
         raise RuntimeError("REDIS_URL is not set")
     connection = client_for(settings.redis_url)
     try:
-        return deliver(settings, connection, twilio_client(settings), send_id=send_id, to=to, body=body,
-                       reply_from=reply_from, status_callback=status_callback)
+        return deliver(
+            settings,
+            connection,
+            twilio_client(settings),
+            send_id=send_id,
+            to=to,
+            body=body,
+            reply_from=reply_from,
+            status_callback=status_callback,
+        )
     finally:
         connection.close()
 
 
 def deliver(
-    settings: Settings, connection: redis.Redis, twilio: Client, *, send_id: str, to: str, body: str,
-    reply_from: str | None = None, status_callback: str | None = None,
+    settings: Settings,
+    connection: redis.Redis,
+    twilio: Client,
+    *,
+    send_id: str,
+    to: str,
+    body: str,
+    reply_from: str | None = None,
+    status_callback: str | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> dict[str, Any]:
     """Send one text through `twilio`, retrying transient failures, recording the outcome in the outbox."""
@@ -178,8 +203,14 @@ def deliver(
 
 
 def _attempt(
-    outbox: Outbox, lock: Any, twilio: Client, sender: dict[str, str], to: str, body: str,
-    status_callback: str | None, send_id: str,
+    outbox: Outbox,
+    lock: Any,
+    twilio: Client,
+    sender: dict[str, str],
+    to: str,
+    body: str,
+    status_callback: str | None,
+    send_id: str,
 ) -> dict[str, Any]:
     record = outbox.read()
     if record.final:

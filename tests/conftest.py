@@ -277,15 +277,20 @@ class Call:
         return self.post("/voice/gather")
 
     def dial_ended(self, status: str, duration: str = "0") -> ElementTree.Element:
-        return self.post("/voice/dial-status", DialCallStatus=status, DialCallSid=twilio_sid("CA"),
-                         DialCallDuration=duration, DialBridged="false")
+        return self.post(
+            "/voice/dial-status",
+            DialCallStatus=status,
+            DialCallSid=twilio_sid("CA"),
+            DialCallDuration=duration,
+            DialBridged="false",
+        )
 
     def hang_up(self) -> int:
         """Twilio's status callback for the ended call; returns the HTTP status."""
         params = call_params(self.sid, self.caller, status="completed")
         params.update(CallDuration="42", CallbackSource="call-progress-events", SequenceNumber="0")
-        url = f"{self.base_url}/voice/status"
-        return self.client.post("/voice/status", data=params, headers={"X-Twilio-Signature": sign(url, params)}).status_code
+        signature = sign(f"{self.base_url}/voice/status", params)
+        return self.client.post("/voice/status", data=params, headers={"X-Twilio-Signature": signature}).status_code
 
 
 @pytest.fixture

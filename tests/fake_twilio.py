@@ -180,14 +180,25 @@ class FakeTwilio:
         size = int(query.get("PageSize", "50"))
         uri = f"/2010-04-01/Accounts/{self.account_sid}/Messages.json"
         return {
-            "messages": found[:size], "end": min(len(found), size) - 1, "first_page_uri": uri, "next_page_uri": None,
-            "page": 0, "page_size": size, "previous_page_uri": None, "start": 0, "uri": uri,
+            "messages": found[:size],
+            "end": min(len(found), size) - 1,
+            "first_page_uri": uri,
+            "next_page_uri": None,
+            "page": 0,
+            "page_size": size,
+            "previous_page_uri": None,
+            "start": 0,
+            "uri": uri,
         }
 
     @staticmethod
     def _send(handler: BaseHTTPRequestHandler, status: int, payload: dict[str, object]) -> None:
         if status >= 400 and "status" not in payload:
-            payload = {**payload, "status": status, "more_info": f"https://www.twilio.com/docs/errors/{payload.get('code')}"}
+            payload = {
+                **payload,
+                "status": status,
+                "more_info": f"https://www.twilio.com/docs/errors/{payload.get('code')}",
+            }
         data = json.dumps(payload).encode()
         try:
             handler.send_response(status)

@@ -77,8 +77,9 @@ class Outbox:
 
     def lock(self, ttl_seconds: float, wait_seconds: float = 1.0) -> Lock:
         """A lock held by the one attempt that may talk to Twilio; it expires by itself if that attempt dies."""
-        return self.client.lock(f"{self.key}:lock", timeout=ttl_seconds, blocking_timeout=wait_seconds,
-                                sleep=0.1, thread_local=False)
+        return self.client.lock(
+            f"{self.key}:lock", timeout=ttl_seconds, blocking_timeout=wait_seconds, sleep=0.1, thread_local=False
+        )
 
 
 def record_delivery(client: redis.Redis, message_sid: str, status: str, error_code: str | None = None) -> None:

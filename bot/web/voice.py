@@ -182,5 +182,12 @@ def _hints(parts: Parts) -> tuple[str, ...]:
 def voice_fallback(parts: Parts) -> Response:
     """The call TwiML when a request failed outright: every line read out, then the 24/7 line."""
     reply = _trouble(fallback_reply(parts.helpline.context.hotlines))
-    return voice_twiml(reply, CallSettings(parts.settings.voice_name, parts.settings.voice_language,
-                                           parts.settings.hotline_number, parts.settings.dial_timeout_seconds))
+    return voice_twiml(
+        reply,
+        CallSettings(
+            parts.settings.voice_name,
+            parts.settings.voice_language,
+            parts.settings.hotline_number,
+            parts.settings.dial_timeout_seconds,
+        ),
+    )

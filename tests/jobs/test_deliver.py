@@ -24,8 +24,15 @@ BODY = "The list from your call to the SMA Healthcare Peer Support Line:\nLocal 
 
 @pytest.fixture
 def job_settings(tmp_path: Path, database_url: str, redis_url: str, fake_twilio: FakeTwilio) -> Settings:
-    env = make_env(tmp_path, database_url, redis_url, TWILIO_API_BASE_URL=fake_twilio.base_url,
-                   TWILIO_FROM_NUMBER="+13865550100", TWILIO_HTTP_TIMEOUT_SECONDS="1", TEXT_RETRY_DELAYS="0,0,0")
+    env = make_env(
+        tmp_path,
+        database_url,
+        redis_url,
+        TWILIO_API_BASE_URL=fake_twilio.base_url,
+        TWILIO_FROM_NUMBER="+13865550100",
+        TWILIO_HTTP_TIMEOUT_SECONDS="1",
+        TEXT_RETRY_DELAYS="0,0,0",
+    )
     return load_settings(env)
 
 
@@ -86,7 +93,9 @@ def test_when_every_attempt_fails_the_job_fails_for_rq_to_retry_later(job_settin
     assert len(fake_twilio.messages) == 1
 
 
-def test_twilio_took_it_but_the_answer_was_lost_so_it_is_not_sent_again(job_settings, redis_client, fake_twilio) -> None:
+def test_twilio_took_it_but_the_answer_was_lost_so_it_is_not_sent_again(
+    job_settings, redis_client, fake_twilio
+) -> None:
     fake_twilio.plan("accept-stall")  # accepted, then no answer within the client's 1 second timeout
     result = send(job_settings, redis_client)
     fake_twilio.release()

@@ -270,10 +270,21 @@ def test_after_a_failed_transfer_silence_ends_the_call_with_every_line(call: Cal
 
 def test_every_answer_of_a_long_call_carries_the_24_7_line_and_samhsa(call: Call) -> None:
     steps = [
-        call.start, lambda: call.press("1"), lambda: call.say("Volusia"), lambda: call.press("2"),
-        lambda: call.press("*"), lambda: call.press("9"), call.silence, lambda: call.press("4"),
-        lambda: call.press("3"), lambda: call.press("2"), lambda: call.say("lake county"), lambda: call.say("help"),
-        lambda: call.say("back"), lambda: call.press("0"), lambda: call.dial_ended("no-answer"),
+        call.start,
+        lambda: call.press("1"),
+        lambda: call.say("Volusia"),
+        lambda: call.press("2"),
+        lambda: call.press("*"),
+        lambda: call.press("9"),
+        call.silence,
+        lambda: call.press("4"),
+        lambda: call.press("3"),
+        lambda: call.press("2"),
+        lambda: call.say("lake county"),
+        lambda: call.say("help"),
+        lambda: call.say("back"),
+        lambda: call.press("0"),
+        lambda: call.dial_ended("no-answer"),
     ]
     for act in steps:
         root = act()
@@ -392,7 +403,9 @@ def test_the_signature_covers_the_query_string(client: FlaskClient) -> None:
     path = "/voice/gather?attempt=2"
     ok = client.post(path, data=params, headers={"X-Twilio-Signature": sign(f"http://localhost{path}", params)})
     assert ok.status_code == 200
-    without = client.post(path, data=params, headers={"X-Twilio-Signature": sign("http://localhost/voice/gather", params)})
+    without = client.post(
+        path, data=params, headers={"X-Twilio-Signature": sign("http://localhost/voice/gather", params)}
+    )
     assert without.status_code == 403
 
 
@@ -400,9 +413,17 @@ def test_delivery_statuses_are_kept_by_message_sid_only(client: FlaskClient, red
     from bot.storage.outbox import delivery_status
 
     def status(value: str, code: str = "") -> int:
-        params = {"AccountSid": ACCOUNT_SID, "ApiVersion": "2010-04-01", "MessageSid": "SM" + "3" * 32,
-                  "SmsSid": "SM" + "3" * 32, "MessageStatus": value, "SmsStatus": value, "To": "+13865550182",
-                  "From": "+13865550100", "ErrorCode": code}
+        params = {
+            "AccountSid": ACCOUNT_SID,
+            "ApiVersion": "2010-04-01",
+            "MessageSid": "SM" + "3" * 32,
+            "SmsSid": "SM" + "3" * 32,
+            "MessageStatus": value,
+            "SmsStatus": value,
+            "To": "+13865550182",
+            "From": "+13865550100",
+            "ErrorCode": code,
+        }
         signature = sign("http://localhost/sms/status", params)
         return client.post("/sms/status", data=params, headers={"X-Twilio-Signature": signature}).status_code
 
@@ -410,7 +431,9 @@ def test_delivery_statuses_are_kept_by_message_sid_only(client: FlaskClient, red
     assert status("delivered") == 204
     assert status("sent") == 204  # late and out of order: must not undo "delivered"
     assert delivery_status(redis_client, "SM" + "3" * 32) == {"status": "delivered", "error_code": None}
-    assert [k for k in redis_client.keys("*") if b"3865550182" in k or b"3865550182" in (redis_client.get(k) or b"")] == []
+    assert [
+        k for k in redis_client.keys("*") if b"3865550182" in k or b"3865550182" in (redis_client.get(k) or b"")
+    ] == []
 
 
 def test_the_job_payload_is_json(call: Call, redis_client: redis.Redis) -> None:
