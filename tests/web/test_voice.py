@@ -367,6 +367,7 @@ def test_call_state_is_keyed_by_a_hash_and_dropped_when_the_call_ends(call: Call
     call.silence()
     sessions = [k for k in redis_client.keys("hl:session:voice:*")]
     assert len(sessions) == 1
+    assert redis_client.keys("hl:seen:voice:*") == []  # "welcome back" is for texts; a CallSid never returns
     stored = json.loads(redis_client.get(sessions[0]) or b"{}")
     assert stored["state"] == "results" and stored["misses"] == 1
     for key in redis_client.keys("*"):
