@@ -150,8 +150,19 @@ class Helpline:
             context = self.context
         return context
 
+    def _answer_anonymous(self, inbound: Inbound) -> Outcome:
+        """A message with no sender (not something Twilio sends): answered, but remembered for no one."""
+        context = self.context
+        try:
+            return Outcome(step(context, None, inbound).reply, degraded=True)
+        except Exception as exc:  # noqa: BLE001
+            self.faults.report("engine step", exc)
+            return Outcome(fallback_reply(context.hotlines), degraded=True)
+
     def converse(self, channel: str, sender: str, inbound: Inbound) -> Outcome:
         """Answer one message from `sender` (a phone number or call id) on `channel`."""
+        if not sender:
+            return self._answer_anonymous(inbound)
         if channel == "sms":
             consent = self._consent(sender, inbound)
             if consent is not None:

@@ -33,7 +33,7 @@ def incoming_sms() -> Response:
     """Answer an inbound text with TwiML."""
     sender = request.form.get("From", "")
     body = request.form.get("Body", "")
-    outcome = helpline().converse("sms", sender or "unknown", Inbound(text=body, channel="sms"))
+    outcome = helpline().converse("sms", sender.strip(), Inbound(text=body, channel="sms"))
     if outcome.reply is None:
         return empty_twiml()
     return sms_twiml(outcome.reply)
