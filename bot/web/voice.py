@@ -48,7 +48,8 @@ def _helpline() -> Helpline:
 
 
 def _call_sid() -> str:
-    return request.form.get("CallSid", "") or "unknown"
+    """The call's id; empty (answered without memory, never under a shared placeholder) if Twilio sent none."""
+    return request.form.get("CallSid", "").strip()
 
 
 @bp.post("/voice")
@@ -88,7 +89,7 @@ def dial_status() -> Response:
 @twilio_signed
 def call_status() -> tuple[str, int]:
     """Twilio's call status callback: once a call has ended, its state is dropped rather than left to expire."""
-    if request.form.get("CallStatus", "") in CALL_ENDED:
+    if request.form.get("CallStatus", "") in CALL_ENDED and _call_sid():
         _helpline().forget("voice", _call_sid())
     return "", 204
 
@@ -114,7 +115,7 @@ def _send_list(parts: Parts, texted: TextedList) -> str:
     """Queue the text of what the caller just heard; what to tell them about it (a key of TEXT_OUTCOMES)."""
     settings = parts.settings
     caller = request.form.get("From", "")
-    if not can_text(settings, caller):
+    if not _call_sid() or not can_text(settings, caller):
         return "unavailable"
     if not may_send(settings, caller):
         return "opted_out"

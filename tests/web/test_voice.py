@@ -16,7 +16,7 @@ from bot.config import load_settings
 from bot.jobs import text_queue
 from bot.storage.redis_server import client_for
 from bot.web import create_app
-from tests.conftest import ACCOUNT_SID, Call, call_params, make_env, sign, spoken
+from tests.conftest import ACCOUNT_SID, Call, call_params, make_env, sign, spoken, twiml
 
 HOTLINE_DIGITS = "8 0 0, 5 3 9, 4 2 2 8"
 SAMHSA_DIGITS = "8 0 0, 6 6 2, 4 3 5 7"
@@ -474,3 +474,11 @@ def test_a_quick_caller_is_never_told_to_slow_down(call: Call) -> None:
         call.press("*")
     said = spoken(call.press("*"))
     assert "very fast" not in said and "say the name of your county" in said
+
+
+def test_a_request_without_a_call_sid_shares_no_state(client: FlaskClient, redis_client: redis.Redis) -> None:
+    params = {k: v for k, v in call_params("", "+13865550183").items() if k != "CallSid"}
+    headers = {"X-Twilio-Signature": sign("http://localhost/voice/gather", {**params, "Digits": "1"})}
+    root = twiml(client.post("/voice/gather", data={**params, "Digits": "1"}, headers=headers).get_data(as_text=True))
+    assert "say the name of your county" in spoken(root)
+    assert redis_client.keys("hl:session:*") == []
