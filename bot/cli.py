@@ -1,11 +1,14 @@
-"""The `helpline` command: Flask's CLI for this app, plus `init` and `serve`.
+"""The `helpline` command: Flask's CLI for this app, plus `init`, `serve` and `worker`.
 
 `helpline serve` is the one-command run on embedded defaults: it creates and loads the database, starts
-an embedded Redis when `REDIS_URL` is unset, and runs the web server as the Procfile does.
+an embedded Redis when `REDIS_URL` is unset, and runs the web server as the Procfile does, with one
+background worker beside it on that embedded Redis. `helpline worker` runs a worker on its own (the
+Procfile's `worker:`).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -118,7 +121,11 @@ def serve_command() -> None:
         env=env,
     )
     children = [web]
-    click.echo(f"helpline listening on http://{settings.host}:{settings.port} (POST /sms)")
+    if embedded is not None:
+        # Nothing else could be draining this private Redis, so the texts callers ask for need a worker here.
+        children.append(subprocess.Popen([sys.executable, "-m", "bot.cli", "worker"], env=env, cwd=str(PROJECT_ROOT)))
+        click.echo("background worker started (texts callers ask for)")
+    click.echo(f"helpline listening on http://{settings.host}:{settings.port} (POST /sms, POST /voice)")
 
     def stop(*_: object) -> None:
         for child in children:
@@ -146,3 +153,20 @@ def serve_command() -> None:
         if embedded is not None:
             embedded.stop()
     sys.exit(max((child.returncode or 0) for child in children))
+
+
+@main.command("worker", with_appcontext=False)
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty instead of waiting for more jobs.")
+def worker_command(burst: bool) -> None:
+    """Run a background worker (rq) for the jobs the web app queues: texting callers their lists."""
+    from bot.worker import run_worker
+
+    settings = _settings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not settings.redis_url:
+        raise click.ClickException("REDIS_URL is not set: the worker must use the Redis the web app queues jobs in")
+    run_worker(settings, burst=burst)
+
+
+if __name__ == "__main__":
+    main()

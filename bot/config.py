@@ -64,9 +64,20 @@ class Settings:
     host: str
     port: int
     web_concurrency: int
+    voice_name: str = "Polly.Joanna"
+    voice_language: str = "en-US"
+    dial_timeout_seconds: int = 30
+    twilio_http_timeout_seconds: float = 10.0
+    text_retry_delays: tuple[float, ...] = (2.0, 10.0, 30.0)
+    job_heartbeat_seconds: int = 10
     reload_check_seconds: float = 5.0
     reload_watch_files: bool = True
     data_stale_days: int = 365
+
+    @property
+    def can_send_texts(self) -> bool:
+        """Whether the REST API credentials a job needs to send a text are configured."""
+        return bool(self.twilio_account_sid and self.twilio_auth_token)
 
     @property
     def validate_signatures(self) -> bool:
@@ -92,6 +103,32 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low:g} and {high:g}, got {raw!r}")
+    return value
+
+
+def _delays(env: Mapping[str, str], name: str, default: tuple[float, ...]) -> tuple[float, ...]:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        values = tuple(float(x) for x in raw.split(",") if x.strip())
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be seconds separated by commas, like 2,10,30; got {raw!r}") from exc
+    if any(v < 0 or v > 600 for v in values):
+        raise ConfigError(f"{name}: each delay must be between 0 and 600 seconds, got {raw!r}")
+    return values
 
 
 def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
@@ -185,6 +222,12 @@ def load_settings(env: Mapping[str, str] | None = None, *, require_secrets: bool
         host=env.get("HOST") or "127.0.0.1",
         port=_int(env, "PORT", 5000),
         web_concurrency=_int(env, "WEB_CONCURRENCY", 2),
+        voice_name=env.get("VOICE_NAME") or "Polly.Joanna",
+        voice_language=env.get("VOICE_LANGUAGE") or "en-US",
+        dial_timeout_seconds=int(_number(env, "DIAL_TIMEOUT_SECONDS", 30, 5, 600)),
+        twilio_http_timeout_seconds=_number(env, "TWILIO_HTTP_TIMEOUT_SECONDS", 10.0, 1, 120),
+        text_retry_delays=_delays(env, "TEXT_RETRY_DELAYS", (2.0, 10.0, 30.0)),
+        job_heartbeat_seconds=int(_number(env, "JOB_HEARTBEAT_SECONDS", 10, 1, 300)),
         reload_check_seconds=max(0.0, _float(env, "RELOAD_CHECK_SECONDS", 5.0)),
         reload_watch_files=_bool(env.get("RELOAD_WATCH_FILES"), default=True),
         data_stale_days=_int(env, "DATA_STALE_DAYS", 365),

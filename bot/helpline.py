@@ -168,7 +168,9 @@ class Helpline:
             if consent is not None:
                 return consent
         key = self.key_for(channel, sender)
-        if self._flooding(key, inbound):
+        # Calls are paced by the call itself (each request is Twilio reporting what a live caller did), and
+        # a quick caller keying through menus must never be told to slow down: only texts are limited.
+        if channel == "sms" and self._flooding(key, inbound):
             log.info("%s %s rate limited", channel, key[-8:])
             notice = self.context.flow.message("slow_down", self.context.flow.default_language)
             return Outcome(replace(fallback_reply(self.context.hotlines, notice), tags=("rate-limited",)))
@@ -194,3 +196,11 @@ class Helpline:
                 remembered = False
         log.info("%s %s -> %s (turn %d)", channel, key[-8:], turn.session.state, turn.session.turns)
         return Outcome(turn.reply, degraded=not remembered)
+
+    def forget(self, channel: str, sender: str) -> None:
+        """Drop what is kept about a conversation that is over (a call that ended); never raises."""
+        key = f"{channel}:{person_key(self.hash_secret, sender)}"
+        try:
+            self.sessions.forget(key)
+        except Exception as exc:  # noqa: BLE001 - it expires by itself anyway
+            self.faults.report("session forget", exc)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import redis
+from rq import Queue
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,6 +25,7 @@ from bot.core.reply import Hotlines
 from bot.core.safe_mode import safe_crisis, safe_flow
 from bot.core.safety import CrisisScreen, load_crisis
 from bot.helpline import Helpline
+from bot.jobs import text_queue
 from bot.storage.db import make_engine, make_session_factory
 from bot.storage.directory_repo import SqlDirectory
 from bot.storage.guards import RedisRateLimiter, RedisReplayCache
@@ -71,6 +73,7 @@ class Parts:
     flow: Flow | None
     helpline: Helpline
     replay: RedisReplayCache
+    queue: Queue
     reloader: Reloader | None = None
 
 
@@ -146,4 +149,5 @@ def build(settings: Settings, redis_client: redis.Redis | None = None) -> Parts:
     )
     reloader.attach(helpline)
     replay = RedisReplayCache(redis_client, settings.replay_ttl_seconds)
-    return Parts(settings, engine, factory, redis_client, context.flow, helpline, replay, reloader)
+    queue = text_queue(redis_client)
+    return Parts(settings, engine, factory, redis_client, context.flow, helpline, replay, queue, reloader)

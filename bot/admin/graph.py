@@ -31,6 +31,12 @@ def _option_label(o: Option, language: str) -> str:
         label += " (text only)"
     elif tuple(o.channels) == ("voice",):
         label += " (calls only)"
+    elif o.key_for("voice") != o.key:
+        label += f" ({o.key_for('voice')} on calls)"
+    if o.do == "text_list":
+        label += ": texts the list"
+    elif o.do == "repeat":
+        label += ": says it again"
     return label
 
 
@@ -40,7 +46,7 @@ def edges(flow: Flow) -> list[tuple[str, str, str]]:
     out = []
     for state in flow.states.values():
         for o in state.options:
-            out.append((state.name, o.goto, _option_label(o, lang)))
+            out.append((state.name, o.goto or state.name, _option_label(o, lang)))  # `do:` stays
         for name, target in goto_fields(state):
             what = "county or ZIP found" if state.expect == "place" and name == "goto" else name
             out.append((state.name, target, what))
@@ -57,6 +63,8 @@ def global_edges(flow: Flow) -> list[tuple[str, str]]:
     if asking:
         out.append(("NO to 'did you mean'", asking))
     out.append(("MORE: next page", flow.results_state))
+    out.append(("on a call, 0 or 'operator': put through to the 24/7 line", ""))
+    out.append(("on a call, star: say it again; 9: more time", ""))
     return out
 
 

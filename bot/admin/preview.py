@@ -6,7 +6,7 @@ words a caller hears, in order, with numbers read digit by digit.
 
 from __future__ import annotations
 
-from bot.core.render import VOICE_PAGE, resource_line, sms_body, spoken_number
+from bot.core.render import sms_body, voice_lines
 from bot.core.reply import Reply
 from bot.core.segments import SegmentCount, count
 
@@ -18,19 +18,16 @@ def sms_preview(reply: Reply) -> tuple[str, SegmentCount]:
 
 
 def voice_preview(reply: Reply) -> str:
-    """What a caller hears, one sentence a line."""
-    h = reply.hotlines
-    lines = [x for x in (reply.notice, reply.spoken) if x]
-    for section in reply.sections:
-        if section.title:
-            lines.append(section.title)
-        for r in section.resources[:VOICE_PAGE]:
-            voices = [p for p in r.phones if p.kind == "voice"]
-            if voices:
-                lines.append(f"{r.name}: {spoken_number(voices[0])}.")
-            else:
-                lines.append(resource_line(r).lstrip("- "))
-    for c in reply.choices:
-        lines.append(f"For {c.spoken}, press {c.key}.")
-    lines.append(f"{h.hotline_name}: {spoken_number(h.hotline)}. {h.samhsa_name}: {spoken_number(h.samhsa)}.")
+    """What a caller hears (`render.voice_lines`, as the phone line says it), one paragraph a line.
+
+    A transfer to the 24/7 line or the end of the call shows as a last line in brackets; a list the caller
+    asked for by text shows as what is sent.
+    """
+    lines = voice_lines(reply)
+    if reply.action == "connect" or "degraded" in reply.tags:
+        lines.append(f"[the call is put through to {reply.hotlines.hotline_name}: {reply.hotlines.hotline.number}]")
+    elif reply.action == "hangup":
+        lines.append("[the call ends]")
+    if reply.texted is not None:
+        lines.append(f"[a text with the list is sent: {reply.texted.title}]")
     return "\n".join(lines)

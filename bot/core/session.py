@@ -1,4 +1,9 @@
-"""A conversation's state between messages: where the person is in the flow and what they chose."""
+"""A conversation's state between messages: where the person is in the flow and what they chose.
+
+For calls it also counts the tries in a row that went unheard or not understood and the failed transfers,
+and remembers that a crisis answer just offered a person ("say yes"), so all of it lives in Redis with the
+rest of the call (keyed by the hashed CallSid), not in a web process.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +25,10 @@ class Session:
     pending: tuple[str, ...] = ()
     offset: int = 0
     turns: int = 0
+    misses: int = 0
+    dial_failures: int = 0
+    can_text: bool = True
+    offered_person: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for storage."""
@@ -40,6 +49,10 @@ class Session:
             pending=tuple(str(s) for s in data.get("pending", ())),
             offset=int(data.get("offset", 0)),
             turns=int(data.get("turns", 0)),
+            misses=int(data.get("misses", 0)),
+            dial_failures=int(data.get("dial_failures", 0)),
+            can_text=bool(data.get("can_text", True)),
+            offered_person=bool(data.get("offered_person", False)),
         )
 
     def goto(self, state: str, *, remember: bool = True) -> Session:
@@ -68,4 +81,8 @@ class SessionStore(Protocol):
 
     def save(self, key: str, session: Session) -> None:
         """Keep the session until its time-to-live runs out."""
+        ...
+
+    def forget(self, key: str) -> None:
+        """Drop the session at once (a call that has ended)."""
         ...

@@ -53,19 +53,28 @@ def register_reloader(app: Flask, parts: Parts) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from bot.web import health, sms
+    from bot.web import health, sms, voice
 
     app.register_blueprint(sms.bp)
+    app.register_blueprint(voice.bp)
     app.register_blueprint(health.bp)
 
 
 def register_error_handlers(app: Flask, parts: Parts) -> None:
-    """Any unexpected error on a webhook still answers 200 with the hotlines, never a 500."""
+    """Any unexpected error on a webhook still answers 200 with the hotlines, never a 500.
+
+    A call gets spoken TwiML (every line read out, then the 24/7 line); a status callback an empty 204.
+    """
     from bot.web.twiml import sms_twiml
+    from bot.web.voice import voice_fallback
 
     @app.errorhandler(Exception)
-    def on_error(exc: Exception) -> Response | HTTPException:
+    def on_error(exc: Exception) -> Response | HTTPException | tuple[str, int]:
         if isinstance(exc, HTTPException):
             return exc
         parts.helpline.faults.report(f"request {request.path}", exc)
+        if request.path.endswith("/status"):
+            return "", 204
+        if request.path.startswith("/voice"):
+            return voice_fallback(parts)
         return sms_twiml(fallback_reply(hotlines(parts.settings)))

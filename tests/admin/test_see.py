@@ -30,11 +30,12 @@ def test_chat_as_a_caller_takes_keys_and_speech() -> None:
     result = CliRunner().invoke(main, ["chat", "--voice"], input="1\n32114#\n2\n/sms\nvolusia\n")
     assert result.exit_code == 0, result.output
     assert (
-        "caller> 32114#\n  +-- caller hears  [state: results]\n  | Here is local peer support in Volusia County, FL."
+        "caller> 32114#\n  +-- caller hears  [state: results]\n"
+        "  | Here is local peer support in Volusia County, Florida."
         in result.output
     )
     assert "Volusia Recovery Alliance: 3 8 6, 7 7 7, 7 3 3 7." in result.output
-    assert "For the main menu, press 2." in result.output
+    assert "For the main menu, press 4." in result.output
     assert "you> volusia\n  +-- 2 segments, GSM-7" in result.output
 
 
