@@ -16,7 +16,7 @@ from bot.config import load_settings
 from bot.jobs import text_queue
 from bot.storage.redis_server import client_for
 from bot.web import create_app
-from tests.conftest import ACCOUNT_SID, Call, call_params, make_env, sign, spoken, twiml
+from tests.conftest import ACCOUNT_SID, Call, Phone, call_params, make_env, sign, spoken, twiml
 
 HOTLINE_DIGITS = "8 0 0, 5 3 9, 4 2 2 8"
 SAMHSA_DIGITS = "8 0 0, 6 6 2, 4 3 5 7"
@@ -482,3 +482,13 @@ def test_a_request_without_a_call_sid_shares_no_state(client: FlaskClient, redis
     root = twiml(client.post("/voice/gather", data={**params, "Digits": "1"}, headers=headers).get_data(as_text=True))
     assert "say the name of your county" in spoken(root)
     assert redis_client.keys("hl:session:*") == []
+
+
+def test_a_caller_who_opted_out_of_texts_is_told_and_nothing_is_queued(
+    call: Call, client: FlaskClient, redis_client: redis.Redis
+) -> None:
+    Phone(client, call.caller).send("STOP")
+    reach_volusia_results(call)
+    said = spoken(call.press("1"))
+    assert "asked not to get texts from us" in said
+    assert text_queue(redis_client).count == 0
