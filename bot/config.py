@@ -59,6 +59,9 @@ class Settings:
     host: str
     port: int
     web_concurrency: int
+    directory_check_seconds: float = 5.0
+    zip_radius_miles: float = 25.0
+    allow_synthetic_data: bool = False
 
     @property
     def validate_signatures(self) -> bool:
@@ -84,6 +87,19 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def _float(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low:g} and {high:g}, got {raw!r}")
+    return value
 
 
 def _instance_secret(instance_dir: Path) -> str:
@@ -149,4 +165,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         host=env.get("HOST") or "127.0.0.1",
         port=_int(env, "PORT", 5000),
         web_concurrency=_int(env, "WEB_CONCURRENCY", 2),
+        directory_check_seconds=_float(env, "DIRECTORY_CHECK_SECONDS", 5.0, 0.0, 3600.0),
+        zip_radius_miles=_float(env, "ZIP_RADIUS_MILES", 25.0, 0.0, 500.0),
+        allow_synthetic_data=_bool(env.get("ALLOW_SYNTHETIC_DATA")),
     )

@@ -22,6 +22,7 @@ from bot.core.places import Gazetteer
 from bot.core.reply import Hotlines
 from bot.helpline import Helpline
 from bot.storage.db import make_engine, make_session_factory
+from bot.storage.directory_cache import LiveDirectory
 from bot.storage.directory_repo import SqlDirectory
 from bot.storage.redis_server import client_for
 from bot.storage.sessions import RedisSessionStore
@@ -61,6 +62,7 @@ class Parts:
     redis: redis.Redis
     flow: Flow
     helpline: Helpline
+    directory: LiveDirectory
 
 
 def served_states(directory: Directory, flow: Flow) -> tuple[str, ...]:
@@ -71,11 +73,21 @@ def served_states(directory: Directory, flow: Flow) -> tuple[str, ...]:
     return tuple(sorted(states))
 
 
+def live_directory(settings: Settings, factory: sessionmaker[Session]) -> LiveDirectory:
+    """The in-memory directory index, loaded now if the database answers (else by its first background check)."""
+    directory = LiveDirectory(SqlDirectory(factory), gazetteer().centroids, settings.directory_check_seconds)
+    try:
+        directory.refresh()
+    except Exception as exc:  # noqa: BLE001 - a database outage at start must not stop the hotlines
+        log.error("could not load the directory from the database: %s: %s", type(exc).__name__, exc)
+    return directory
+
+
 def build(settings: Settings, redis_client: redis.Redis | None = None) -> Parts:
     """Everything a web or CLI process needs, wired from settings."""
     engine = make_engine(settings.database_url)
     factory = make_session_factory(engine)
-    directory = SqlDirectory(factory)
+    directory = live_directory(settings, factory)
     flow = load_flow(settings.flows_dir / MAIN_FLOW)
     if redis_client is None:
         if not settings.redis_url:
@@ -94,6 +106,8 @@ def build(settings: Settings, redis_client: redis.Redis | None = None) -> Parts:
         hotlines=hotlines(settings),
         prefer_states=prefer,
         sms_budget=settings.sms_segment_budget,
+        zip_radius_miles=settings.zip_radius_miles,
     )
     store = RedisSessionStore(redis_client, settings.session_ttl_seconds, settings.returning_ttl_seconds)
-    return Parts(settings, engine, factory, redis_client, flow, Helpline(context, store, settings.hash_secret))
+    helpline = Helpline(context, store, settings.hash_secret)
+    return Parts(settings, engine, factory, redis_client, flow, helpline, directory)

@@ -5,6 +5,7 @@ The storage layer implements `Directory`; the engine only sees these frozen valu
 
 from __future__ import annotations
 
+from collections.abc import Set
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -27,7 +28,7 @@ class County:
         return f"{self.name}, {self.state}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Phone:
     """A dialable number as E.164 digits and as the provider prints it (letters kept)."""
 
@@ -50,9 +51,13 @@ class Phone:
         return self.display
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Resource:
-    """One active service as offered to a person: who, how to reach them, where the fact came from."""
+    """One active service as offered to a person: who, how to reach them, where the fact came from.
+
+    `miles` is the distance from the person's ZIP code when a search by ZIP measured it; `miles_approx` says it
+    was measured to the centre of the service's county because the service has no address.
+    """
 
     id: str
     name: str
@@ -64,6 +69,20 @@ class Resource:
     text_instructions: str | None = None
     source: str = ""
     national: bool = False
+    miles: float | None = None
+    miles_approx: bool = False
+
+
+Point = tuple[float, float]
+"""Latitude and longitude in degrees."""
+
+
+@dataclass(frozen=True)
+class Nearby:
+    """The answer to a search around a point: the county's services first, then the others around it."""
+
+    in_county: tuple[Resource, ...]
+    around: tuple[Resource, ...]
 
 
 class Directory(Protocol):
@@ -77,6 +96,19 @@ class Directory(Protocol):
         """Active services with a national service area in a category."""
         ...
 
-    def counties_served(self, category: str) -> set[str]:
+    def counties_served(self, category: str) -> Set[str]:
         """Keys (`County.key`) of the counties that have at least one local service in a category."""
         ...
+
+    def services_near(
+        self, county: County, origin: Point, category: str, radius_miles: float, limit: int
+    ) -> Nearby:
+        """Services for someone at `origin` in `county`: the county's own (nearest first), then others within
+        `radius_miles` (at most `limit`, nearest first), each with its distance."""
+        ...
+
+    def counties_near(self, origin: Point, category: str, radius_miles: float, limit: int) -> list[tuple[str, float]]:
+        """Keys of the `limit` counties nearest to `origin` (within the radius) with a local service in a category,
+        with their distance in miles, nearest first."""
+        ...
+

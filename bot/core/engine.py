@@ -15,7 +15,7 @@ from bot.core.flow import GLOBAL_WORDS, Flow, Option, State
 from bot.core.places import Gazetteer, PlaceMatch
 from bot.core.render import fit
 from bot.core.reply import Choice, Hotlines, Reply, Section
-from bot.core.search import find_resources
+from bot.core.search import ZIP_RADIUS_MILES, find_near_zip, find_resources
 from bot.core.session import Session
 from bot.core.text import fold
 
@@ -45,6 +45,7 @@ class Context:
     hotlines: Hotlines
     prefer_states: tuple[tuple[str, ...], ...] = ()
     sms_budget: int = 4
+    zip_radius_miles: float = ZIP_RADIUS_MILES
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,7 @@ def _read_place(ctx: Context, session: Session, state: State, folded: str, chann
     match: PlaceMatch = ctx.places.resolve(folded, ctx.prefer_states, ctx.directory.counties_served(topic))
     lang = session.language
     if match.county is not None:
-        return _show_results(ctx, session, match.county, channel)
+        return _show_results(ctx, session, match.county, channel, match.zip_code or "")
     if match.candidates:
         pending = tuple(c.key for c in match.candidates)
         asking = replace(session, pending=pending)
@@ -184,8 +185,8 @@ def _place_state(flow: Flow) -> str | None:
     return None
 
 
-def _show_results(ctx: Context, session: Session, county: County, channel: str) -> Turn:
-    vars_ = {"county": county.key}
+def _show_results(ctx: Context, session: Session, county: County, channel: str, zip_code: str = "") -> Turn:
+    vars_ = {"county": county.key, "zip": zip_code}
     if "topic" not in session.vars:
         vars_["topic"] = DEFAULT_TOPIC
     target = ctx.flow.results_state
@@ -233,7 +234,11 @@ def _show(
 def _result_sections(ctx: Context, session: Session, county: County) -> tuple[Section, ...]:
     flow, lang = ctx.flow, session.language
     topic = session.vars.get("topic", DEFAULT_TOPIC)
-    result = find_resources(ctx.directory, ctx.places, county, topic)
+    zip_code = session.vars.get("zip", "")
+    if zip_code and ctx.places.zip_to_county.get(zip_code) == county.key:
+        result = find_near_zip(ctx.directory, ctx.places, county, zip_code, topic, ctx.zip_radius_miles)
+    else:
+        result = find_resources(ctx.directory, ctx.places, county, topic)
     values = _values(ctx, session)
     sections: list[Section] = []
     if result.local:
@@ -245,6 +250,11 @@ def _result_sections(ctx: Context, session: Session, county: County) -> tuple[Se
                 _Vars(values, county=near.county.label, miles=str(round(near.miles)))
             )
             sections.append(Section(title, near.resources))
+    if result.around:
+        title = flow.message("within", lang).format_map(
+            _Vars(values, miles=f"{result.radius:g}", zip=result.zip_code)
+        )
+        sections.append(Section(title, result.around))
     if result.national:
         sections.append(Section(flow.message("national", lang).format_map(values), result.national))
     return tuple(sections)

@@ -27,6 +27,7 @@ MESSAGE_KEYS = (
     "did_you_mean_many",
     "no_local",
     "nearby",
+    "within",
     "national",
     "more",
     "no_more",

@@ -34,7 +34,15 @@ def resource_line(r: Resource) -> str:
         reach.append(r.text_instructions)
     if not reach and r.url:
         reach.append(_short_url(r.url))
-    return f"- {r.name}: {', '.join(reach)}" if reach else f"- {r.name}"
+    line = f"- {r.name}: {', '.join(reach)}" if reach else f"- {r.name}"
+    if r.miles is not None:
+        line += f" ({distance(r.miles, r.miles_approx)})"
+    return line
+
+
+def distance(miles: float, approx: bool = False) -> str:
+    """`2.4 mi`, or `about 20 mi` when measured to a county's centre rather than an address."""
+    return f"about {round(miles)} mi" if approx else f"{miles:.1f} mi"
 
 
 def sms_text(reply: Reply) -> str:
@@ -73,13 +81,24 @@ def fit(reply: Reply, channel: str, sms_budget: int, skip: int = 0) -> tuple[Rep
     if channel == "voice":
         n = min(VOICE_PAGE, len(flat))
         return build(n), n
-    best = 0
-    for n in range(len(flat), 0, -1):
+    def fits(n: int) -> bool:
         candidate = build(n)
         body = sms_text(replace(candidate, hint="Reply MORE for 99 more." if candidate.more else ""))
-        if count(body).segments <= sms_budget and len(body) <= MAX_SMS_CHARS:
-            best = n
-            break
+        return count(body).segments <= sms_budget and len(body) <= MAX_SMS_CHARS
+
+    # One more resource only ever lengthens the text (below the whole list, which drops the MORE hint), so
+    # the most that fit is found by bisection: a county with 300 listings costs 9 renders, not 300.
+    if flat and fits(len(flat)):
+        best = len(flat)
+    else:
+        low, high = 0, max(len(flat) - 1, 0)
+        while low < high:
+            middle = (low + high + 1) // 2
+            if fits(middle):
+                low = middle
+            else:
+                high = middle - 1
+        best = low
     if best == 0 and flat:
         best = 1
     return build(best), best

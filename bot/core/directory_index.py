@@ -1,0 +1,257 @@
+"""The directory in memory: every lookup the engine makes answered from dicts and a grid, never a table scan.
+
+`DirectoryIndex.build` takes the directory's active listings (a `Resource` plus its service areas and the
+points where it is) and the centre points of the counties, and precomputes:
+
+- county -> category -> its local services (by name and by FIPS), state -> statewide ones, category -> national;
+- per category, a grid of 0.25-degree cells holding every service's points, so "what is within 30 miles of this
+  ZIP" looks at the few cells around it; a service with no address stands at the centre of each county it
+  serves, and its distance is marked approximate;
+- per category, a grid of 1-degree cells of the served counties' centres, for "nearest county with a listing".
+
+The index is immutable once built; a process swaps a whole new one in when the data changes.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from array import array
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Set
+from dataclasses import dataclass, replace
+
+from bot.core.directory import County, Nearby, Point, Resource
+from bot.core.places import miles
+
+SERVICE_CELL_DEGREES = 0.25
+COUNTY_CELL_DEGREES = 1.0
+_MILES_PER_DEGREE_LAT = 69.09  # 2 * pi * 3958.8 / 360: never more than the true distance per degree
+
+
+@dataclass(frozen=True, slots=True)
+class Area:
+    """Where a listing is offered: `county` (with state, name, maybe FIPS), `state`, or `national`."""
+
+    extent: str
+    state: str | None = None
+    county: str | None = None
+    fips: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """One active service as the index needs it: the resource, its service areas, and its addresses' points."""
+
+    resource: Resource
+    areas: tuple[Area, ...]
+    points: tuple[Point, ...] = ()
+
+
+def county_key(state: str, name: str) -> str:
+    """`County.key` for a service area's state and county name."""
+    return County(name=name.strip(), state=state.upper()).key
+
+
+class _Grid:
+    """Points bucketed by cell, each point naming its owner (an integer the caller gives meaning to)."""
+
+    def __init__(self, cell_degrees: float):
+        self.cell = cell_degrees
+        self.lat = array("d")
+        self.lon = array("d")
+        self.owner = array("l")
+        self.cells: dict[tuple[int, int], list[int]] = defaultdict(list)
+
+    def add(self, point: Point, owner: int) -> None:
+        index = len(self.owner)
+        self.lat.append(point[0])
+        self.lon.append(point[1])
+        self.owner.append(owner)
+        self.cells[(math.floor(point[0] / self.cell), math.floor(point[1] / self.cell))].append(index)
+
+    def freeze(self) -> None:
+        self.cells = dict(self.cells)
+
+    def within(self, origin: Point, radius: float) -> Iterator[tuple[float, int]]:
+        """(miles, owner) for every point within `radius` miles of `origin`, in no particular order."""
+        lat0, lon0 = origin
+        dlat = radius / _MILES_PER_DEGREE_LAT
+        # Longitude degrees shrink towards the poles: use the most poleward latitude the circle reaches, so the
+        # box of cells always contains the whole circle.
+        cos_lat = math.cos(math.radians(min(89.0, abs(lat0) + dlat)))
+        dlon = min(180.0, radius / (_MILES_PER_DEGREE_LAT * max(cos_lat, 1e-3)))
+        cell, cells = self.cell, self.cells
+        lat, lon, owner = self.lat, self.lon, self.owner
+        for i in range(math.floor((lat0 - dlat) / cell), math.floor((lat0 + dlat) / cell) + 1):
+            for j in range(math.floor((lon0 - dlon) / cell), math.floor((lon0 + dlon) / cell) + 1):
+                for p in cells.get((i, j), ()):
+                    plat, plon = lat[p], lon[p]
+                    # Cheap box test first; the great-circle formula only for points that can be inside.
+                    if abs(plat - lat0) > dlat or abs(plon - lon0) > dlon:
+                        continue
+                    d = miles(origin, (plat, plon))
+                    if d <= radius:
+                        yield d, owner[p]
+
+
+class DirectoryIndex:
+    """The `Directory` port answered from memory; build it with `DirectoryIndex.build`.
+
+    Listings are numbered in the order given; every table below holds those numbers, so each `Resource` is
+    kept once however many counties and categories it appears under.
+    """
+
+    def __init__(self) -> None:
+        self.version = ""
+        self._resources: list[Resource] = []
+        self._approx: list[bool] = []
+        self._points: dict[int, tuple[Point, ...]] = {}
+        self._by_name: dict[tuple[str, str, str], tuple[int, ...]] = {}
+        self._by_fips: dict[tuple[str, str], tuple[int, ...]] = {}
+        self._statewide: dict[tuple[str, str], tuple[int, ...]] = {}
+        self._national: dict[str, tuple[int, ...]] = {}
+        self._served: dict[str, frozenset[str]] = {}
+        self._service_grid: dict[str, _Grid] = {}
+        self._county_grid: dict[str, _Grid] = {}
+        self._county_keys: list[str] = []
+
+    @property
+    def size(self) -> int:
+        """How many listings the index holds."""
+        return len(self._resources)
+
+    @classmethod
+    def build(
+        cls, listings: Iterable[Listing], centroids: Mapping[str, Point], version: str = ""
+    ) -> DirectoryIndex:
+        """Index `listings` (active services only); `centroids` maps `County.key` to the county's centre."""
+        index = cls()
+        index.version = version
+        by_name: dict[tuple[str, str, str], list[int]] = defaultdict(list)
+        by_fips: dict[tuple[str, str], list[int]] = defaultdict(list)
+        statewide: dict[tuple[str, str], list[int]] = defaultdict(list)
+        national: dict[str, list[int]] = defaultdict(list)
+        served: dict[str, set[str]] = defaultdict(set)
+        for number, listing in enumerate(listings):
+            index._resources.append(listing.resource)
+            areas = tuple(dict.fromkeys(listing.areas))
+            counties = sorted({county_key(a.state, a.county) for a in areas if _is_county(a)})
+            points = listing.points or tuple(centroids[k] for k in counties if k in centroids)
+            index._approx.append(not listing.points)
+            if points:
+                index._points[number] = points
+            for category in dict.fromkeys(listing.resource.categories):
+                for area in areas:
+                    if _is_county(area):
+                        assert area.state and area.county
+                        by_name[(area.state.upper(), area.county.strip().lower(), category)].append(number)
+                        if area.fips:
+                            by_fips[(area.fips, category)].append(number)
+                        served[category].add(county_key(area.state, area.county))
+                    elif area.extent == "state" and area.state:
+                        statewide[(area.state.upper(), category)].append(number)
+                    elif area.extent == "national":
+                        national[category].append(number)
+                grid = index._service_grid.get(category)
+                if grid is None:
+                    grid = index._service_grid[category] = _Grid(SERVICE_CELL_DEGREES)
+                for point in points:
+                    grid.add(point, number)
+        order = index._order
+        index._by_name = {k: order(v) for k, v in by_name.items()}
+        index._by_fips = {k: order(v) for k, v in by_fips.items()}
+        index._statewide = {k: order(v) for k, v in statewide.items()}
+        index._national = {k: order(v) for k, v in national.items()}
+        index._served = {k: frozenset(v) for k, v in served.items()}
+        for category, keys in index._served.items():
+            grid = index._county_grid[category] = _Grid(COUNTY_CELL_DEGREES)
+            for key in sorted(keys):
+                if key in centroids:
+                    grid.add(centroids[key], len(index._county_keys))
+                    index._county_keys.append(key)
+            grid.freeze()
+        for grid in index._service_grid.values():
+            grid.freeze()
+        return index
+
+    # -- the Directory port ---------------------------------------------------------------------------------
+
+    def services_in_county(self, county: County, category: str) -> list[Resource]:
+        """The county's own services (by name or FIPS) in name order, then its state's statewide services."""
+        local = self._local(county, category)
+        statewide = self._statewide.get((county.state.upper(), category), ())
+        resources = self._resources
+        if not statewide:
+            return [resources[n] for n in local]
+        seen = set(local)
+        return [resources[n] for n in local] + [resources[n] for n in statewide if n not in seen]
+
+    def national_services(self, category: str) -> list[Resource]:
+        """Services offered nationwide in a category, by name."""
+        resources = self._resources
+        return [resources[n] for n in self._national.get(category, ())]
+
+    def counties_served(self, category: str) -> Set[str]:
+        """`County.key`s with at least one local service in the category (a shared, read-only set)."""
+        return self._served.get(category, frozenset())
+
+    def services_near(
+        self, county: County, origin: Point, category: str, radius_miles: float, limit: int
+    ) -> Nearby:
+        """The county's services nearest first (then statewide ones), and up to `limit` others within the radius."""
+        resources, approx, points = self._resources, self._approx, self._points
+        placed: list[tuple[float, str, str, Resource]] = []
+        unplaced: list[Resource] = []
+        local = self._local(county, category)
+        for n in local:
+            r = resources[n]
+            if approx[n] or n not in points:
+                # Only a county centre is known: a distance to it would pretend to know where in the county.
+                unplaced.append(r)
+                continue
+            d = min(miles(origin, p) for p in points[n])
+            placed.append((d, r.name, r.id, replace(r, miles=round(d, 1))))
+        placed.sort(key=lambda t: t[:3])
+        seen = set(local)
+        statewide = [n for n in self._statewide.get((county.state.upper(), category), ()) if n not in seen]
+        seen.update(statewide)
+        in_county = (*(t[3] for t in placed), *unplaced, *(resources[n] for n in statewide))
+        around: tuple[Resource, ...] = ()
+        grid = self._service_grid.get(category)
+        if grid is not None and limit > 0:
+            best: dict[int, float] = {}
+            for d, n in grid.within(origin, radius_miles):
+                if n not in seen and d < best.get(n, math.inf):
+                    best[n] = d
+            nearest = heapq.nsmallest(limit, best.items(), key=lambda kv: (kv[1], resources[kv[0]].name, kv[0]))
+            around = tuple(replace(resources[n], miles=round(d, 1), miles_approx=approx[n]) for n, d in nearest)
+        return Nearby(in_county=in_county, around=around)
+
+    def counties_near(self, origin: Point, category: str, radius_miles: float, limit: int) -> list[tuple[str, float]]:
+        """The `limit` nearest counties (keys, miles) with a local service in the category, within the radius."""
+        grid = self._county_grid.get(category)
+        if grid is None:
+            return []
+        keys = self._county_keys
+        return [(keys[n], d) for d, n in heapq.nsmallest(limit, grid.within(origin, radius_miles))]
+
+    # -- internals ------------------------------------------------------------------------------------------
+
+    def _local(self, county: County, category: str) -> tuple[int, ...]:
+        by_name = self._by_name.get((county.state.upper(), county.name.strip().lower(), category), ())
+        if not county.fips:
+            return by_name
+        by_fips = self._by_fips.get((county.fips, category), ())
+        if not by_fips or by_fips == by_name:
+            return by_name or by_fips
+        return self._order([*by_name, *by_fips])
+
+    def _order(self, numbers: Iterable[int]) -> tuple[int, ...]:
+        """Unique, in the order the SQL directory uses: name, then id."""
+        resources = self._resources
+        return tuple(sorted(set(numbers), key=lambda n: (resources[n].name, resources[n].id)))
+
+
+def _is_county(area: Area) -> bool:
+    return area.extent == "county" and bool(area.state) and bool(area.county)
