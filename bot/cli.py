@@ -16,7 +16,7 @@ import click
 from flask.cli import FlaskGroup
 
 from bot.config import PROJECT_ROOT, ConfigError, Settings, load_settings
-from bot.storage.db import init_database, make_engine
+from bot.storage.db import SyntheticDataRefused, init_database, make_engine
 from bot.storage.redis_server import EmbeddedRedis
 
 
@@ -41,11 +41,22 @@ def _settings() -> Settings:
 def _init(settings: Settings) -> None:
     engine = make_engine(settings.database_url)
     try:
-        result = init_database(engine, settings.data_dir)
+        result = init_database(engine, settings.data_dir, allow_synthetic=settings.allow_synthetic_data)
+    except SyntheticDataRefused as exc:
+        raise click.ClickException(str(exc)) from exc
     finally:
         engine.dispose()
     state = "loaded" if result.changed else "unchanged"
     click.echo(f"database ready ({state}): {result}")
+
+
+def _register_commands() -> None:
+    from bot.cli_data import data_group
+
+    main.add_command(data_group)
+
+
+_register_commands()
 
 
 @main.command("init", with_appcontext=False)

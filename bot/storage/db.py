@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
-from bot.storage.data_files import Dataset, OrganizationEntry, load_dataset
+from bot.storage.data_files import DATA_FILES, Dataset, OrganizationEntry, content_hash, load_dataset
 from bot.storage.models import (
     DatasetVersion,
     Location,
@@ -121,20 +121,70 @@ def upgrade_schema(engine: Engine) -> None:
         _upgrade(connection)
 
 
-def init_database(engine: Engine, data_dir: Path) -> InitResult:
-    """Upgrade the schema and load the data files, replacing the directory only when the files changed."""
-    dataset = load_dataset(Path(data_dir))
+class SyntheticDataRefused(ValueError):
+    """The data folder holds generated benchmark data and `allow_synthetic` was not given."""
+
+
+def init_database(engine: Engine, data_dir: Path, *, allow_synthetic: bool = False) -> InitResult:
+    """Upgrade the schema and load the data files, replacing the directory only when the files changed.
+
+    The files' content hash is compared with the loaded one first, so an unchanged folder is not even parsed
+    (parsing 100,000 services takes minutes; `helpline init` runs on every release). A directory marked
+    `synthetic` (made by `helpline data generate`: fictional services and numbers) is refused unless
+    `allow_synthetic` is set (`ALLOW_SYNTHETIC_DATA=1`): it is for benchmarks, never for people.
+    """
+    data_dir = Path(data_dir)
+    digest = content_hash(data_dir)
+    if not allow_synthetic and _marked_synthetic(data_dir):
+        raise _refusal(data_dir)
+    with engine.connect() as connection, connection.begin():
+        _take_init_lock(connection)
+        _upgrade(connection)
+        with Session(bind=connection) as session:
+            current = session.get(DatasetVersion, 1)
+            if current is not None and current.content_hash == digest:
+                result = _counts(session, changed=False, content_hash=digest)
+            else:
+                dataset = load_dataset(data_dir)
+                if dataset.synthetic and not allow_synthetic:
+                    raise _refusal(data_dir)
+                result = _load(session, dataset)
+                session.flush()
+    _log_result(result, str(data_dir))
+    return result
+
+
+def install_dataset(engine: Engine, dataset: Dataset, *, allow_synthetic: bool = False) -> InitResult:
+    """Load an already-validated `Dataset` (as `init_database` would after reading files), if it changed."""
+    if dataset.synthetic and not allow_synthetic:
+        raise _refusal("this dataset")
     with engine.connect() as connection, connection.begin():
         _take_init_lock(connection)
         _upgrade(connection)
         with Session(bind=connection) as session:
             result = _load(session, dataset)
             session.flush()
+    _log_result(result, "a dataset")
+    return result
+
+
+def _marked_synthetic(data_dir: Path) -> bool:
+    """A cheap look at the bytes: does any file carry the `synthetic: true` mark of generated data?"""
+    return any(b"synthetic: true" in (data_dir / name).read_bytes() for name in DATA_FILES)
+
+
+def _refusal(where: object) -> SyntheticDataRefused:
+    return SyntheticDataRefused(
+        f"{where} holds SYNTHETIC benchmark data (fictional services and 555-01xx numbers); "
+        "set ALLOW_SYNTHETIC_DATA=1 to load it into a benchmark database, never a real one"
+    )
+
+
+def _log_result(result: InitResult, source: str) -> None:
     if result.changed:
-        log.info("directory loaded from %s: %s services (%s)", data_dir, result.services, result.content_hash[:12])
+        log.info("directory loaded from %s: %s services (%s)", source, result.services, result.content_hash[:12])
     else:
         log.info("directory already up to date (%s)", result.content_hash[:12])
-    return result
 
 
 def _take_init_lock(connection: Connection) -> None:
@@ -203,6 +253,19 @@ def _organization(org: OrganizationEntry) -> Organization:
                 ],
             )
             for s in org.services
+        ],
+        locations=[
+            Location(
+                id=loc.id,
+                name=loc.name,
+                address_1=loc.address_1,
+                city=loc.city,
+                state_province=loc.state,
+                postal_code=loc.postal_code,
+                latitude=loc.latitude,
+                longitude=loc.longitude,
+            )
+            for loc in org.locations
         ],
     )
 
