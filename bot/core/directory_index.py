@@ -22,7 +22,6 @@ from collections.abc import Iterable, Iterator, Mapping, Set
 from dataclasses import dataclass, replace
 
 from bot.core.directory import County, Nearby, Point, Resource
-from bot.core.places import miles
 
 SERVICE_CELL_DEGREES = 0.25
 COUNTY_CELL_DEGREES = 1.0
@@ -53,28 +52,64 @@ def county_key(state: str, name: str) -> str:
     return County(name=name.strip(), state=state.upper()).key
 
 
-class _Grid:
-    """Points bucketed by cell, each point naming its owner (an integer the caller gives meaning to)."""
+EARTH_RADIUS_MILES = 3958.8
 
-    def __init__(self, cell_degrees: float):
-        self.cell = cell_degrees
+
+class _Points:
+    """A flat table of points (in radians, with the cosine of the latitude), each naming its owner.
+
+    Arrays of doubles, not tuples of floats: 150,000 points cost 4 MB instead of 30.
+    """
+
+    def __init__(self) -> None:
         self.lat = array("d")
         self.lon = array("d")
+        self.cos = array("d")
         self.owner = array("l")
-        self.cells: dict[tuple[int, int], list[int]] = defaultdict(list)
 
-    def add(self, point: Point, owner: int) -> None:
-        index = len(self.owner)
-        self.lat.append(point[0])
-        self.lon.append(point[1])
+    def add(self, point: Point, owner: int) -> int:
+        lat, lon = math.radians(point[0]), math.radians(point[1])
+        self.lat.append(lat)
+        self.lon.append(lon)
+        self.cos.append(math.cos(lat))
         self.owner.append(owner)
-        self.cells[(math.floor(point[0] / self.cell), math.floor(point[1] / self.cell))].append(index)
+        return len(self.owner) - 1
+
+    def h(self, origin: tuple[float, float, float], p: int) -> float:
+        """The haversine of the angle between `origin` (radians and cosine) and point `p`: grows with distance."""
+        lat0, lon0, cos0 = origin
+        return math.sin((self.lat[p] - lat0) / 2) ** 2 + cos0 * self.cos[p] * math.sin((self.lon[p] - lon0) / 2) ** 2
+
+
+def _origin(point: Point) -> tuple[float, float, float]:
+    lat = math.radians(point[0])
+    return lat, math.radians(point[1]), math.cos(lat)
+
+
+def _miles(h: float) -> float:
+    return 2 * EARTH_RADIUS_MILES * math.asin(math.sqrt(min(1.0, h)))
+
+
+def _h_within(radius: float) -> float:
+    return math.sin(min(radius / (2 * EARTH_RADIUS_MILES), math.pi / 2)) ** 2
+
+
+class _Grid:
+    """Point numbers (of a `_Points` table) bucketed in cells of `cell_degrees`, for searches within a radius."""
+
+    def __init__(self, points: _Points, cell_degrees: float):
+        self.points = points
+        self.cell = cell_degrees
+        self.cells: dict[tuple[int, int], array[int] | list[int]] = defaultdict(list)
+
+    def add(self, point: Point, number: int) -> None:
+        self.cells[(math.floor(point[0] / self.cell), math.floor(point[1] / self.cell))].append(number)
 
     def freeze(self) -> None:
-        self.cells = dict(self.cells)
+        self.cells = {key: array("l", numbers) for key, numbers in self.cells.items()}
 
-    def within(self, origin: Point, radius: float) -> Iterator[tuple[float, int]]:
-        """(miles, owner) for every point within `radius` miles of `origin`, in no particular order."""
+    def within(self, origin: Point, radius: float, skip: Set[int] = frozenset()) -> list[tuple[float, int]]:
+        """(h, point number) for every point within `radius` miles of `origin` whose owner is not in `skip`."""
         lat0, lon0 = origin
         dlat = radius / _MILES_PER_DEGREE_LAT
         # Longitude degrees shrink towards the poles: use the most poleward latitude the circle reaches, so the
@@ -82,17 +117,21 @@ class _Grid:
         cos_lat = math.cos(math.radians(min(89.0, abs(lat0) + dlat)))
         dlon = min(180.0, radius / (_MILES_PER_DEGREE_LAT * max(cos_lat, 1e-3)))
         cell, cells = self.cell, self.cells
-        lat, lon, owner = self.lat, self.lon, self.owner
+        o_lat, o_lon, o_cos = _origin(origin)
+        lat, lon, cos, owner = self.points.lat, self.points.lon, self.points.cos, self.points.owner
+        limit = _h_within(radius)
+        sin = math.sin
+        found = []
+        # A plain loop with everything in locals: this is the innermost code of a ZIP search.
         for i in range(math.floor((lat0 - dlat) / cell), math.floor((lat0 + dlat) / cell) + 1):
             for j in range(math.floor((lon0 - dlon) / cell), math.floor((lon0 + dlon) / cell) + 1):
                 for p in cells.get((i, j), ()):
-                    plat, plon = lat[p], lon[p]
-                    # Cheap box test first; the great-circle formula only for points that can be inside.
-                    if abs(plat - lat0) > dlat or abs(plon - lon0) > dlon:
+                    if skip and owner[p] in skip:
                         continue
-                    d = miles(origin, (plat, plon))
-                    if d <= radius:
-                        yield d, owner[p]
+                    h = sin((lat[p] - o_lat) / 2) ** 2 + o_cos * cos[p] * sin((lon[p] - o_lon) / 2) ** 2
+                    if h <= limit:
+                        found.append((h, p))
+        return found
 
 
 class DirectoryIndex:
@@ -105,8 +144,11 @@ class DirectoryIndex:
     def __init__(self) -> None:
         self.version = ""
         self._resources: list[Resource] = []
-        self._approx: list[bool] = []
-        self._points: dict[int, tuple[Point, ...]] = {}
+        self._approx = array("b")
+        self._points = _Points()
+        self._first = array("l")
+        self._count = array("l")
+        self._county_points = _Points()
         self._by_name: dict[tuple[str, str, str], tuple[int, ...]] = {}
         self._by_fips: dict[tuple[str, str], tuple[int, ...]] = {}
         self._statewide: dict[tuple[str, str], tuple[int, ...]] = {}
@@ -138,9 +180,10 @@ class DirectoryIndex:
             areas = tuple(dict.fromkeys(listing.areas))
             counties = sorted({county_key(a.state, a.county) for a in areas if _is_county(a)})
             points = listing.points or tuple(centroids[k] for k in counties if k in centroids)
-            index._approx.append(not listing.points)
-            if points:
-                index._points[number] = points
+            index._approx.append(0 if listing.points else 1)
+            index._first.append(len(index._points.owner))
+            index._count.append(len(points))
+            numbers = [index._points.add(point, number) for point in points]
             for category in dict.fromkeys(listing.resource.categories):
                 for area in areas:
                     if _is_county(area):
@@ -155,21 +198,25 @@ class DirectoryIndex:
                         national[category].append(number)
                 grid = index._service_grid.get(category)
                 if grid is None:
-                    grid = index._service_grid[category] = _Grid(SERVICE_CELL_DEGREES)
-                for point in points:
-                    grid.add(point, number)
+                    grid = index._service_grid[category] = _Grid(index._points, SERVICE_CELL_DEGREES)
+                for point, point_number in zip(points, numbers, strict=True):
+                    grid.add(point, point_number)
         order = index._order
         index._by_name = {k: order(v) for k, v in by_name.items()}
         index._by_fips = {k: order(v) for k, v in by_fips.items()}
         index._statewide = {k: order(v) for k, v in statewide.items()}
         index._national = {k: order(v) for k, v in national.items()}
         index._served = {k: frozenset(v) for k, v in served.items()}
+        county_numbers: dict[str, int] = {}
         for category, keys in index._served.items():
-            grid = index._county_grid[category] = _Grid(COUNTY_CELL_DEGREES)
+            grid = index._county_grid[category] = _Grid(index._county_points, COUNTY_CELL_DEGREES)
             for key in sorted(keys):
-                if key in centroids:
-                    grid.add(centroids[key], len(index._county_keys))
+                if key not in centroids:
+                    continue
+                if key not in county_numbers:
+                    county_numbers[key] = index._county_points.add(centroids[key], len(index._county_keys))
                     index._county_keys.append(key)
+                grid.add(centroids[key], county_numbers[key])
             grid.freeze()
         for grid in index._service_grid.values():
             grid.freeze()
@@ -199,42 +246,53 @@ class DirectoryIndex:
     def services_near(
         self, county: County, origin: Point, category: str, radius_miles: float, limit: int
     ) -> Nearby:
-        """The county's services nearest first (then statewide ones), and up to `limit` others within the radius."""
+        """The county's `limit` nearest services (then those without an address, then statewide ones), and up to
+        `limit` others within the radius, nearest first, with miles."""
         resources, approx, points = self._resources, self._approx, self._points
-        placed: list[tuple[float, str, str, Resource]] = []
-        unplaced: list[Resource] = []
+        first, count = self._first, self._count
+        here = _origin(origin)
+        o_lat, o_lon, o_cos = here
+        lat, lon, cos, sin = points.lat, points.lon, points.cos, math.sin
+        placed: list[tuple[float, int]] = []
+        unplaced: list[int] = []
         local = self._local(county, category)
         for n in local:
-            r = resources[n]
-            if approx[n] or n not in points:
+            if approx[n] or not count[n]:
                 # Only a county centre is known: a distance to it would pretend to know where in the county.
-                unplaced.append(r)
-                continue
-            d = min(miles(origin, p) for p in points[n])
-            placed.append((d, r.name, r.id, replace(r, miles=round(d, 1))))
-        placed.sort(key=lambda t: t[:3])
+                unplaced.append(n)
+            elif count[n] == 1:
+                p = first[n]  # the usual case, inlined: a big county has hundreds of these
+                placed.append((sin((lat[p] - o_lat) / 2) ** 2 + o_cos * cos[p] * sin((lon[p] - o_lon) / 2) ** 2, n))
+            else:
+                placed.append((min(points.h(here, p) for p in range(first[n], first[n] + count[n])), n))
         seen = set(local)
         statewide = [n for n in self._statewide.get((county.state.upper(), category), ()) if n not in seen]
         seen.update(statewide)
-        in_county = (*(t[3] for t in placed), *unplaced, *(resources[n] for n in statewide))
+        nearest_local = heapq.nsmallest(limit, placed)  # ties (one address, two services) go by listing order
+        in_county = [replace(resources[n], miles=round(_miles(h), 1)) for h, n in nearest_local]
+        in_county += [resources[n] for n in unplaced + statewide]
         around: tuple[Resource, ...] = ()
         grid = self._service_grid.get(category)
         if grid is not None and limit > 0:
+            owner = points.owner
             best: dict[int, float] = {}
-            for d, n in grid.within(origin, radius_miles):
-                if n not in seen and d < best.get(n, math.inf):
-                    best[n] = d
+            for h, p in grid.within(origin, radius_miles, seen):
+                n = owner[p]
+                if h < best.get(n, 2.0):
+                    best[n] = h
             nearest = heapq.nsmallest(limit, best.items(), key=lambda kv: (kv[1], resources[kv[0]].name, kv[0]))
-            around = tuple(replace(resources[n], miles=round(d, 1), miles_approx=approx[n]) for n, d in nearest)
-        return Nearby(in_county=in_county, around=around)
+            around = tuple(
+                replace(resources[n], miles=round(_miles(h), 1), miles_approx=bool(approx[n])) for n, h in nearest
+            )
+        return Nearby(in_county=tuple(in_county), around=around)
 
     def counties_near(self, origin: Point, category: str, radius_miles: float, limit: int) -> list[tuple[str, float]]:
         """The `limit` nearest counties (keys, miles) with a local service in the category, within the radius."""
         grid = self._county_grid.get(category)
         if grid is None:
             return []
-        keys = self._county_keys
-        return [(keys[n], d) for d, n in heapq.nsmallest(limit, grid.within(origin, radius_miles))]
+        keys, owner = self._county_keys, self._county_points.owner
+        return [(keys[owner[p]], _miles(h)) for h, p in heapq.nsmallest(limit, grid.within(origin, radius_miles))]
 
     # -- internals ------------------------------------------------------------------------------------------
 

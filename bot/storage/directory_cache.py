@@ -65,9 +65,8 @@ class LiveDirectory:
         if current is not None and version == current.version:
             return False
         started = time.perf_counter()
-        version, listings = self.source.listings()
-        index = DirectoryIndex.build(listings, self.centroids, version=version or "")
-        del listings
+        version, index = self.source.read_listings(lambda listings: DirectoryIndex.build(listings, self.centroids))
+        index.version = version or ""
         self._index = index
         log.info(
             "directory index loaded: %d services (data %s) in %.1f s",

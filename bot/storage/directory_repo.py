@@ -11,7 +11,8 @@ returned.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
@@ -22,6 +23,7 @@ from bot.storage.models import DatasetVersion, Location, Organization, Service, 
 from bot.storage.models import Phone as PhoneRow
 
 SNAPSHOT_TRIES = 3
+T = TypeVar("T")
 
 _LOCAL = 0
 _STATEWIDE = 1
@@ -68,18 +70,24 @@ class SqlDirectory:
             return session.scalar(select(DatasetVersion.content_hash).where(DatasetVersion.id == 1))
 
     def listings(self) -> tuple[str | None, list[Listing]]:
-        """Every active service as an index `Listing`, with the content hash of the data they came from.
+        """Every active service as an index `Listing`, with the content hash of the data they came from."""
+        return self.read_listings(list)
 
-        Five plain queries (no ORM objects, so 100,000 services load in seconds); the hash is read before and
-        after, and the read repeated if a reload landed in between, so the listings are one version's.
+    def read_listings(self, consume: Callable[[Iterator[Listing]], T]) -> tuple[str | None, T]:
+        """Stream every active service, as a `Listing`, into `consume` (say `DirectoryIndex.build`).
+
+        Five plain queries ordered by service and read in batches side by side (no ORM objects, and never all
+        rows in memory at once), so 100,000 services load in seconds without a memory peak. The data's hash is
+        read before and after, and the whole read repeated if a reload landed in between, so what `consume`
+        saw is one version's.
         """
         for _ in range(SNAPSHOT_TRIES):
             with self._session_factory() as session:
                 before = session.scalar(select(DatasetVersion.content_hash).where(DatasetVersion.id == 1))
-                listings = _read_listings(session)
+                result = consume(_stream_listings(session))
                 after = session.scalar(select(DatasetVersion.content_hash).where(DatasetVersion.id == 1))
             if before == after:
-                return after, listings
+                return after, result
         raise RuntimeError(f"the directory changed during {SNAPSHOT_TRIES} reads in a row")
 
     def counties_served(self, category: str) -> set[str]:
@@ -137,64 +145,52 @@ def _resource(service: Service) -> Resource:
     )
 
 
-def _read_listings(session: Session) -> list[Listing]:
-    """All active services, their phones, categories, areas and their organization's points."""
+def _stream_listings(session: Session) -> Iterator[Listing]:
+    """All active services with their phones, categories, areas and their organization's points, one by one.
+
+    Every query is ordered by the service id, so the rows of one service are consecutive in each and the five
+    result streams can be walked side by side (whatever order the database's collation gives the ids).
+    """
     shared: dict[str, str] = {}
 
     def share(value: str | None) -> str | None:
-        # Sources, organization names and descriptions repeat across services: keep one copy of each.
+        # States, county names, sources, kinds and categories repeat across services: keep one copy of each.
         return None if value is None else shared.setdefault(value, value)
 
-    phones: dict[str, list[Phone]] = {}
-    for service_id, number, display, kind in session.execute(
-        select(PhoneRow.service_id, PhoneRow.number, PhoneRow.display, PhoneRow.type)
-        .join(Service, Service.id == PhoneRow.service_id)
-        .where(Service.status == "active")
-        .order_by(PhoneRow.service_id, PhoneRow.position, PhoneRow.id)
-    ):
-        phones.setdefault(service_id, []).append(Phone(number=number, display=display, kind=share(kind) or "voice"))
-    categories: dict[str, list[str]] = {}
-    for service_id, code in session.execute(
-        select(ServiceAttribute.service_id, ServiceAttribute.taxonomy_term_code)
-        .join(Service, Service.id == ServiceAttribute.service_id)
-        .where(Service.status == "active")
-        .order_by(ServiceAttribute.service_id, ServiceAttribute.position)
-    ):
-        categories.setdefault(service_id, []).append(share(code) or code)
-    areas: dict[str, list[Area]] = {}
-    for service_id, extent, state, county_name, fips in session.execute(
-        select(ServiceArea.service_id, ServiceArea.extent, ServiceArea.state, ServiceArea.county_name, ServiceArea.county_fips)
-        .join(Service, Service.id == ServiceArea.service_id)
-        .where(Service.status == "active")
-        .order_by(ServiceArea.service_id, ServiceArea.id)
-    ):
-        areas.setdefault(service_id, []).append(Area(extent, share(state), share(county_name), fips))
-    points: dict[str, list[tuple[float, float]]] = {}
-    for organization_id, latitude, longitude in session.execute(
-        select(Location.organization_id, Location.latitude, Location.longitude)
-        .where(Location.latitude.is_not(None), Location.longitude.is_not(None))
-        .order_by(Location.organization_id, Location.id)
-    ):
-        points.setdefault(organization_id, []).append((float(latitude), float(longitude)))
+    active = Service.status == "active"
+    phones = _rows_by_service(session, select(PhoneRow.service_id, PhoneRow.number, PhoneRow.display, PhoneRow.type)
+                              .join(Service, Service.id == PhoneRow.service_id).where(active)
+                              .order_by(PhoneRow.service_id, PhoneRow.position, PhoneRow.id))
+    categories = _rows_by_service(session, select(ServiceAttribute.service_id, ServiceAttribute.taxonomy_term_code)
+                                  .join(Service, Service.id == ServiceAttribute.service_id).where(active)
+                                  .order_by(ServiceAttribute.service_id, ServiceAttribute.position))
+    areas = _rows_by_service(session, select(ServiceArea.service_id, ServiceArea.extent, ServiceArea.state,
+                                             ServiceArea.county_name, ServiceArea.county_fips)
+                             .join(Service, Service.id == ServiceArea.service_id).where(active)
+                             .order_by(ServiceArea.service_id, ServiceArea.id))
+    points = _rows_by_service(session, select(Service.id, Location.latitude, Location.longitude)
+                              .join(Location, Location.organization_id == Service.organization_id)
+                              .where(active, Location.latitude.is_not(None), Location.longitude.is_not(None))
+                              .order_by(Service.id, Location.id))
     category_tuples: dict[tuple[str, ...], tuple[str, ...]] = {}
-    listings = []
-    for row in session.execute(
+    services = session.execute(
         select(
             Service.id, Service.name, Organization.name, Service.url, Service.description,
-            Service.text_instructions, Service.source, Service.organization_id,
+            Service.text_instructions, Service.source,
         )
         .join(Organization, Organization.id == Service.organization_id)
-        .where(Service.status == "active")
+        .where(active)
         .order_by(Service.id)
-    ):
-        service_id, name, org_name, url, description, text_instructions, source, organization_id = row
-        service_areas = tuple(areas.get(service_id, ()))
-        cats = tuple(categories.get(service_id, ()))
+        .execution_options(yield_per=_BATCH)
+    )
+    for service_id, name, org_name, url, description, text_instructions, source in services:
+        service_areas = tuple(Area(share(e) or e, share(st), share(c), f) for e, st, c, f in areas.take(service_id))
+        cats = tuple(share(code) or code for (code,) in categories.take(service_id))
         resource = Resource(
             id=service_id,
             name=name,
-            organization=share(org_name) or "",
-            phones=tuple(phones.get(service_id, ())),
+            organization=name if org_name == name else share(org_name) or "",
+            phones=tuple(Phone(number=n, display=d, kind=share(k) or "voice") for n, d, k in phones.take(service_id)),
             categories=category_tuples.setdefault(cats, cats),
             url=share(url),
             description=share(description),
@@ -202,5 +198,23 @@ def _read_listings(session: Session) -> list[Listing]:
             source=share(source) or "",
             national=any(a.extent == "national" for a in service_areas),
         )
-        listings.append(Listing(resource, service_areas, tuple(points.get(organization_id, ()))))
-    return listings
+        yield Listing(resource, service_areas, tuple((float(la), float(lo)) for la, lo in points.take(service_id)))
+
+
+_BATCH = 2000
+
+
+class _rows_by_service:  # noqa: N801 - reads as the function it mostly is
+    """Walks a query ordered by service id, handing out the rows of one service at a time."""
+
+    def __init__(self, session: Session, stmt: Select[Any]) -> None:
+        self._rows = iter(session.execute(stmt.execution_options(yield_per=_BATCH)))
+        self._next: Any = next(self._rows, None)
+
+    def take(self, service_id: str) -> list[tuple[Any, ...]]:
+        """The rows (without the id) of `service_id`, which must be the next service the query has rows for."""
+        taken = []
+        while self._next is not None and self._next[0] == service_id:
+            taken.append(tuple(self._next[1:]))
+            self._next = next(self._rows, None)
+        return taken
