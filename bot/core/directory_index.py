@@ -19,11 +19,12 @@ import math
 from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Set
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from bot.core.directory import County, Nearby, Point, Resource
 
-SERVICE_CELL_DEGREES = 0.25
+SERVICE_CELL_DEGREES = 0.1
+_COUNTY_REACH_MILES = 400.0  # farther than any two points of one county (North Slope Borough spans ~350)
 COUNTY_CELL_DEGREES = 1.0
 _MILES_PER_DEGREE_LAT = 69.09  # 2 * pi * 3958.8 / 360: never more than the true distance per degree
 
@@ -131,6 +132,59 @@ class _Grid:
                     h = sin((lat[p] - o_lat) / 2) ** 2 + o_cos * cos[p] * sin((lon[p] - o_lon) / 2) ** 2
                     if h <= limit:
                         found.append((h, p))
+        return found
+
+
+    def nearest(
+        self, origin: Point, radius: float, skip: Set[int], want: int, only: Set[int] | None = None
+    ) -> list[tuple[float, int]]:
+        """(h, point number), nearest first, of points within `radius` miles whose owner is not in `skip` (and is
+        in `only`, when given): at least the points of the `want` nearest owners (fewer if there are fewer).
+
+        Cells are visited in square rings around the origin's cell; after ring k, no unvisited point can be
+        nearer than k cells, so the search stops as soon as `want` owners are known to be nearer than that.
+        In a dense city that is a few hundred points instead of every point within the radius.
+        """
+        lat0, lon0 = origin
+        dlat = radius / _MILES_PER_DEGREE_LAT
+        cos_lat = math.cos(math.radians(min(89.0, abs(lat0) + dlat)))
+        dlon = min(180.0, radius / (_MILES_PER_DEGREE_LAT * max(cos_lat, 1e-3)))
+        cell, cells = self.cell, self.cells
+        i0, j0 = math.floor(lat0 / cell), math.floor(lon0 / cell)
+        i_lo, i_hi = math.floor((lat0 - dlat) / cell), math.floor((lat0 + dlat) / cell)
+        j_lo, j_hi = math.floor((lon0 - dlon) / cell), math.floor((lon0 + dlon) / cell)
+        o_lat, o_lon, o_cos = _origin(origin)
+        lat, lon, cos, owner = self.points.lat, self.points.lon, self.points.cos, self.points.owner
+        limit = _h_within(radius)
+        # A point k cells away in latitude or longitude is at least this far (as h), for any point in the radius.
+        factor = o_cos * cos_lat
+        half_cell = math.radians(cell) / 2
+        sin = math.sin
+        found: list[tuple[float, int]] = []
+        for k in range(max(i0 - i_lo, i_hi - i0, j0 - j_lo, j_hi - j0) + 1):
+            if k == 0:
+                ring = [(i0, j0)]
+            else:
+                ring = [(i, j) for i in (i0 - k, i0 + k) for j in range(j0 - k, j0 + k + 1)]
+                ring += [(i, j) for j in (j0 - k, j0 + k) for i in range(i0 - k + 1, i0 + k)]
+            for key in ring:
+                for p in cells.get(key, ()):
+                    if (skip and owner[p] in skip) or (only is not None and owner[p] not in only):
+                        continue
+                    h = sin((lat[p] - o_lat) / 2) ** 2 + o_cos * cos[p] * sin((lon[p] - o_lon) / 2) ** 2
+                    if h <= limit:
+                        found.append((h, p))
+            if len(found) >= want:
+                bound = factor * sin(k * half_cell) ** 2
+                found.sort()
+                owners = set()
+                for h, p in found:
+                    if h > bound:
+                        break
+                    owners.add(owner[p])
+                    if len(owners) >= want:
+                        return found
+        found.sort()
         return found
 
 
@@ -256,6 +310,11 @@ class DirectoryIndex:
         placed: list[tuple[float, int]] = []
         unplaced: list[int] = []
         local = self._local(county, category)
+        grid = self._service_grid.get(category)
+        if grid is not None and len(local) > 4 * max(limit, 1):
+            # A big county (Los Angeles has hundreds in one category): walk the grid outwards from the ZIP instead
+            # of measuring every one of them.
+            return self._near_in_big_county(county, origin, category, radius_miles, limit, local, grid)
         for n in local:
             if approx[n] or not count[n]:
                 # Only a county centre is known: a distance to it would pretend to know where in the county.
@@ -269,22 +328,48 @@ class DirectoryIndex:
         statewide = [n for n in self._statewide.get((county.state.upper(), category), ()) if n not in seen]
         seen.update(statewide)
         nearest_local = heapq.nsmallest(limit, placed)  # ties (one address, two services) go by listing order
-        in_county = [replace(resources[n], miles=round(_miles(h), 1)) for h, n in nearest_local]
+        in_county = [resources[n].at(round(_miles(h), 1)) for h, n in nearest_local]
         in_county += [resources[n] for n in unplaced + statewide]
+        return Nearby(in_county=tuple(in_county), around=self._around(origin, category, radius_miles, limit, seen))
+
+    def _near_in_big_county(
+        self, county: County, origin: Point, category: str, radius_miles: float, limit: int,
+        local: tuple[int, ...], grid: _Grid,
+    ) -> Nearby:
+        resources, approx, count = self._resources, self._approx, self._count
+        placed_set = {n for n in local if not approx[n] and count[n]}
+        chosen: dict[int, float] = {}
+        for h, p in grid.nearest(origin, _COUNTY_REACH_MILES, frozenset(), limit, only=placed_set):
+            n = self._points.owner[p]
+            if n not in chosen:
+                chosen[n] = h
+                if len(chosen) == limit:
+                    break
+        seen = set(local)
+        statewide = [n for n in self._statewide.get((county.state.upper(), category), ()) if n not in seen]
+        seen.update(statewide)
+        in_county = [resources[n].at(round(_miles(h), 1)) for n, h in chosen.items()]
+        in_county += [resources[n] for n in local if n not in placed_set]
+        in_county += [resources[n] for n in statewide]
+        return Nearby(in_county=tuple(in_county), around=self._around(origin, category, radius_miles, limit, seen))
+
+    def _around(self, origin: Point, category: str, radius_miles: float, limit: int, seen: Set[int]) -> tuple[Resource, ...]:
+        """Up to `limit` services not in `seen` within the radius, nearest first, with miles."""
+        resources, approx, points = self._resources, self._approx, self._points
         around: tuple[Resource, ...] = ()
         grid = self._service_grid.get(category)
         if grid is not None and limit > 0:
             owner = points.owner
-            best: dict[int, float] = {}
-            for h, p in grid.within(origin, radius_miles, seen):
+            chosen: dict[int, float] = {}
+            # Nearest first, so the first point met of a listing is its nearest.
+            for h, p in grid.nearest(origin, radius_miles, seen, limit):
                 n = owner[p]
-                if h < best.get(n, 2.0):
-                    best[n] = h
-            nearest = heapq.nsmallest(limit, best.items(), key=lambda kv: (kv[1], resources[kv[0]].name, kv[0]))
-            around = tuple(
-                replace(resources[n], miles=round(_miles(h), 1), miles_approx=bool(approx[n])) for n, h in nearest
-            )
-        return Nearby(in_county=tuple(in_county), around=around)
+                if n not in chosen:
+                    chosen[n] = h
+                    if len(chosen) == limit:
+                        break
+            around = tuple(resources[n].at(round(_miles(h), 1), bool(approx[n])) for n, h in chosen.items())
+        return around
 
     def counties_near(self, origin: Point, category: str, radius_miles: float, limit: int) -> list[tuple[str, float]]:
         """The `limit` nearest counties (keys, miles) with a local service in the category, within the radius."""

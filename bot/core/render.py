@@ -6,6 +6,7 @@ the segment budget, and always ends with the hotlines.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from bot.core.directory import Phone, Resource
@@ -45,15 +46,15 @@ def distance(miles: float, approx: bool = False) -> str:
     return f"about {round(miles)} mi" if approx else f"{miles:.1f} mi"
 
 
-def sms_text(reply: Reply) -> str:
-    """The whole text message for a reply, footer included."""
+def sms_text(reply: Reply, line: Callable[[Resource], str] = resource_line) -> str:
+    """The whole text message for a reply, footer included (`line` writes one resource)."""
     blocks: list[str] = []
     head = "\n".join(x for x in (reply.notice, reply.text) if x)
     if head:
         blocks.append(head)
     for section in reply.sections:
         lines = [section.title] if section.title else []
-        lines += [resource_line(r) for r in section.resources]
+        lines += [line(r) for r in section.resources]
         if lines:
             blocks.append("\n".join(lines))
     if reply.choices:
@@ -81,9 +82,18 @@ def fit(reply: Reply, channel: str, sms_budget: int, skip: int = 0) -> tuple[Rep
     if channel == "voice":
         n = min(VOICE_PAGE, len(flat))
         return build(n), n
+    lines: dict[int, str] = {}
+
+    def line(r: Resource) -> str:
+        # Each candidate text repeats the same resource lines: write each once per fitting.
+        key = id(r)
+        if key not in lines:
+            lines[key] = resource_line(r)
+        return lines[key]
+
     def fits(n: int) -> bool:
         candidate = build(n)
-        body = sms_text(replace(candidate, hint="Reply MORE for 99 more." if candidate.more else ""))
+        body = sms_text(replace(candidate, hint="Reply MORE for 99 more." if candidate.more else ""), line)
         return count(body).segments <= sms_budget and len(body) <= MAX_SMS_CHARS
 
     # One more resource only ever lengthens the text (below the whole list, which drops the MORE hint), so

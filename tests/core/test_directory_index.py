@@ -145,6 +145,10 @@ def test_the_grid_finds_exactly_what_measuring_everything_finds(origin: tuple[fl
         near = index.services_near(County("Somewhere", "TX"), origin, "peer-support", radius, limit=10_000)
         brute = sorted(f"s{i}" for i, p in enumerate(spots) if miles(origin, p) <= radius)
         assert sorted(ids(near.around)) == brute
+        for limit in (1, 7, 40):
+            nearest = index.services_near(County("Somewhere", "TX"), origin, "peer-support", radius, limit)
+            by_distance = sorted((miles(origin, p), f"s{i}") for i, p in enumerate(spots) if miles(origin, p) <= radius)
+            assert ids(nearest.around) == [name for _, name in by_distance[:limit]], (radius, limit)
 
 
 def test_a_service_with_several_addresses_counts_at_its_nearest() -> None:
@@ -166,3 +170,17 @@ def test_statewide_services_follow_the_county_s_own_in_a_zip_search(index: Direc
     near = index.services_near(VOLUSIA, DAYTONA, "peer-support", 25, 10)
     assert ids(near.in_county) == ["volusia-a", "volusia-b", "florida-wide"]
     assert "florida-wide" not in ids(near.around)
+
+
+def test_a_big_county_gives_its_nearest_services_first() -> None:
+    rng = random.Random(3)
+    spots = [(29.0 + rng.uniform(-0.4, 0.4), -81.2 + rng.uniform(-0.4, 0.4)) for _ in range(80)]
+    listings = [listing(f"v{i}", county("Volusia County"), points=(p,)) for i, p in enumerate(spots)]
+    listings.append(listing("no-address", county("Volusia County")))
+    index = DirectoryIndex.build(listings, CENTROIDS)
+
+    near = index.services_near(VOLUSIA, DAYTONA, "peer-support", radius_miles=25, limit=5)
+
+    by_distance = sorted((miles(DAYTONA, p), f"v{i}") for i, p in enumerate(spots))
+    assert ids(near.in_county) == [name for _, name in by_distance[:5]] + ["no-address"]
+    assert [r.miles for r in near.in_county[:5]] == [round(d, 1) for d, _ in by_distance[:5]]
