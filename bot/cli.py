@@ -20,7 +20,7 @@ from bot.storage.db import SyntheticDataRefused, init_database, make_engine
 from bot.storage.redis_server import EmbeddedRedis
 
 
-def _create_app():  # type: ignore[no-untyped-def]
+def _create_app():  # noqa: ANN202 - Flask calls it with no arguments
     from bot.web import create_app
 
     return create_app()
@@ -65,6 +65,18 @@ def init_command() -> None:
     _init(_settings())
 
 
+@main.command("purge", with_appcontext=False)
+def purge_command() -> None:
+    """Delete per-person data (sessions, markers, jobs) older than RETENTION_DAYS; opt-outs are kept."""
+    from bot.maintenance import purge, retention_seconds
+    from bot.storage.redis_server import client_for
+
+    settings = _settings()
+    if not settings.redis_url:
+        raise click.ClickException("REDIS_URL is not set: point it at the Redis the helpline uses")
+    click.echo(str(purge(client_for(settings.redis_url), retention_seconds(settings))))
+
+
 @main.command("serve", with_appcontext=False)
 def serve_command() -> None:
     """Run the bot: database, embedded Redis if REDIS_URL is unset, and the web server (gunicorn)."""
@@ -81,8 +93,18 @@ def serve_command() -> None:
         env["HELPLINE_DEV"] = "1"
         env.setdefault("HASH_SECRET", settings.hash_secret)
     web = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--chdir", str(PROJECT_ROOT), "-w", str(settings.web_concurrency),
-         "-b", f"{settings.host}:{settings.port}", "wsgi:app"],
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--chdir",
+            str(PROJECT_ROOT),
+            "-w",
+            str(settings.web_concurrency),
+            "-b",
+            f"{settings.host}:{settings.port}",
+            "wsgi:app",
+        ],
         env=env,
     )
     children = [web]

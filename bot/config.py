@@ -53,6 +53,11 @@ class Settings:
     session_ttl_seconds: int
     returning_ttl_seconds: int
     sms_segment_budget: int
+    rate_limit_count: int
+    rate_limit_window_seconds: int
+    replay_ttl_seconds: int
+    opt_out_handled_by: str
+    retention_days: int
     default_language: str
     log_level: str
     home_states: tuple[str, ...]
@@ -99,6 +104,13 @@ def _float(env: Mapping[str, str], name: str, default: float, low: float, high: 
         raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
     if not low <= value <= high:
         raise ConfigError(f"{name} must be between {low:g} and {high:g}, got {raw!r}")
+    return value
+
+
+def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
+    value = (env.get(name) or default).strip().lower()
+    if value not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
     return value
 
 
@@ -157,8 +169,15 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         samhsa_number=env.get("SAMHSA_NUMBER") or DEFAULT_SAMHSA_NUMBER,
         samhsa_display=env.get("SAMHSA_DISPLAY") or DEFAULT_SAMHSA_DISPLAY,
         session_ttl_seconds=_int(env, "SESSION_TTL_SECONDS", 60 * 60),
-        returning_ttl_seconds=_int(env, "RETURNING_TTL_SECONDS", 30 * 24 * 60 * 60),
+        returning_ttl_seconds=min(
+            _int(env, "RETURNING_TTL_SECONDS", 30 * 24 * 60 * 60), max(1, _int(env, "RETENTION_DAYS", 30)) * 86400
+        ),
         sms_segment_budget=budget,
+        rate_limit_count=_int(env, "RATE_LIMIT_COUNT", 15),
+        rate_limit_window_seconds=max(1, _int(env, "RATE_LIMIT_WINDOW_SECONDS", 60)),
+        replay_ttl_seconds=_int(env, "REPLAY_TTL_SECONDS", 3600),
+        opt_out_handled_by=_choice(env, "OPT_OUT_HANDLED_BY", ("app", "twilio"), "app"),
+        retention_days=max(1, _int(env, "RETENTION_DAYS", 30)),
         default_language=env.get("DEFAULT_LANGUAGE") or "en",
         log_level=env.get("LOG_LEVEL") or "INFO",
         home_states=tuple(s.strip().upper() for s in (env.get("HOME_STATES") or "FL").split(",") if s.strip()),

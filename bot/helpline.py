@@ -10,8 +10,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Protocol
 
+from bot.core.compliance import opt_in_keyword, opt_out_keyword
 from bot.core.engine import Context, Inbound, Turn, fallback_reply, step
 from bot.core.identity import person_key
 from bot.core.reply import Reply
@@ -43,26 +45,104 @@ class FaultLog:
         log.error("%s failed: %s: %s (%d similar since last report)", kind, type(exc).__name__, exc, held)
 
 
+class OptOuts(Protocol):
+    def is_opted_out(self, person: str) -> bool: ...
+    def opt_out(self, person: str, keyword: str) -> None: ...
+    def opt_in(self, person: str) -> None: ...
+
+
+class RateLimiter(Protocol):
+    def exceeded(self, key: str) -> bool:
+        """Count a message from `key`; True when it is over the limit."""
+        ...
+
+
 @dataclass(frozen=True)
 class Outcome:
-    """What the web layer needs: the reply and whether it came from the degraded path."""
+    """What the web layer needs: the reply (None means send nothing) and whether it is degraded."""
 
-    reply: Reply
+    reply: Reply | None
     degraded: bool = False
 
 
 class Helpline:
     """The running helpline: context (flow, places, directory, hotlines) plus session storage."""
 
-    def __init__(self, context: Context, sessions: SessionStore, hash_secret: str):
+    def __init__(
+        self,
+        context: Context,
+        sessions: SessionStore,
+        hash_secret: str,
+        limiter: RateLimiter | None = None,
+        opt_outs: OptOuts | None = None,
+        confirm_opt_outs: bool = True,
+    ):
         self.context = context
         self.sessions = sessions
         self.hash_secret = hash_secret
+        self.limiter = limiter
+        self.opt_outs = opt_outs
+        self.confirm_opt_outs = confirm_opt_outs
         self.faults = FaultLog()
+
+    def _consent(self, sender: str, inbound: Inbound) -> Outcome | None:
+        """STOP, START and silence for opted-out numbers, before anything else; None to go on."""
+        if self.opt_outs is None:
+            return None
+        person = person_key(self.hash_secret, sender)
+        flow = self.context.flow
+        lang = flow.default_language
+        stop = opt_out_keyword(inbound.text)
+        try:
+            if stop is not None:
+                if self.opt_outs.is_opted_out(person):
+                    return Outcome(None)
+                self.opt_outs.opt_out(person, stop)
+                log.info("sms %s opted out (%s)", person[-8:], stop)
+                if not self.confirm_opt_outs:
+                    return Outcome(None)
+                notice = flow.message("opted_out", lang).format(program=self.context.hotlines.program)
+                return Outcome(Reply(self.context.hotlines, notice=notice, expect="none", tags=("opted-out",)))
+            if not self.opt_outs.is_opted_out(person):
+                return None
+            if opt_in_keyword(inbound.text) is None:
+                return Outcome(None)
+            self.opt_outs.opt_in(person)
+            log.info("sms %s opted back in", person[-8:])
+        except Exception as exc:  # noqa: BLE001 - consent storage down: answer rather than go silent
+            self.faults.report("opt-out store", exc)
+            return None
+        turn = step(self.context, None, Inbound(text="", channel="sms"))
+        notice = flow.message("opted_in", lang).format(program=self.context.hotlines.program)
+        return Outcome(replace(turn.reply, notice=notice))
+
+    def key_for(self, channel: str, sender: str) -> str:
+        """The stored identity of a sender on a channel: a keyed hash, never the number."""
+        return f"{channel}:{person_key(self.hash_secret, sender)}"
+
+    def _flooding(self, key: str, inbound: Inbound) -> bool:
+        if self.limiter is None:
+            return False
+        context = self.context
+        if context.crisis is not None and context.crisis.match(inbound.text):
+            return False
+        try:
+            return self.limiter.exceeded(key)
+        except Exception as exc:  # noqa: BLE001 - a limiter outage must not silence anyone
+            self.faults.report("rate limiter", exc)
+            return False
 
     def converse(self, channel: str, sender: str, inbound: Inbound) -> Outcome:
         """Answer one message from `sender` (a phone number or call id) on `channel`."""
-        key = f"{channel}:{person_key(self.hash_secret, sender)}"
+        if channel == "sms":
+            consent = self._consent(sender, inbound)
+            if consent is not None:
+                return consent
+        key = self.key_for(channel, sender)
+        if self._flooding(key, inbound):
+            log.info("%s %s rate limited", channel, key[-8:])
+            notice = self.context.flow.message("slow_down", self.context.flow.default_language)
+            return Outcome(replace(fallback_reply(self.context.hotlines, notice), tags=("rate-limited",)))
         session, returning, remembered = None, False, True
         try:
             session, returning = self.sessions.load(key)
@@ -73,7 +153,9 @@ class Helpline:
             turn: Turn = step(self.context, session, inbound, returning=returning)
         except Exception as exc:  # noqa: BLE001
             self.faults.report("engine step", exc)
-            return Outcome(fallback_reply(self.context.hotlines), degraded=True)
+            flow = self.context.flow
+            notice = flow.message("unavailable", session.language if session else flow.default_language)
+            return Outcome(fallback_reply(self.context.hotlines, notice), degraded=True)
         if remembered:
             try:
                 self.sessions.save(key, turn.session)

@@ -17,19 +17,24 @@ from bot.config import Settings
 from bot.core.directory import Directory, Phone
 from bot.core.engine import Context
 from bot.core.flow import Flow
-from bot.core.flow_loader import load_flow
+from bot.core.flow_loader import FlowError, load_flow
 from bot.core.places import Gazetteer
 from bot.core.reply import Hotlines
+from bot.core.safe_mode import safe_crisis, safe_flow
+from bot.core.safety import CrisisScreen, load_crisis
 from bot.helpline import Helpline
 from bot.storage.db import make_engine, make_session_factory
 from bot.storage.directory_cache import LiveDirectory
 from bot.storage.directory_repo import SqlDirectory
+from bot.storage.guards import RedisRateLimiter, RedisReplayCache
+from bot.storage.opt_outs import OptOutStore
 from bot.storage.redis_server import client_for
 from bot.storage.sessions import RedisSessionStore
 
 log = logging.getLogger(__name__)
 
 MAIN_FLOW = "main.yaml"
+CRISIS_FILE = "crisis.yaml"
 _GAZETTEER: Gazetteer | None = None
 
 
@@ -62,6 +67,7 @@ class Parts:
     redis: redis.Redis
     flow: Flow
     helpline: Helpline
+    replay: RedisReplayCache
     directory: LiveDirectory
 
 
@@ -83,12 +89,29 @@ def live_directory(settings: Settings, factory: sessionmaker[Session]) -> LiveDi
     return directory
 
 
+def load_flows(settings: Settings) -> tuple[Flow, CrisisScreen]:
+    """The main flow and crisis phrases; a broken file is logged with its lines and a built-in one serves."""
+    try:
+        flow = load_flow(settings.flows_dir / MAIN_FLOW)
+    except FlowError as exc:
+        for problem in exc.problems:
+            log.error("flow file rejected, serving the built-in safe flow: %s", problem)
+        flow = safe_flow()
+    try:
+        crisis = load_crisis(settings.flows_dir / CRISIS_FILE)
+    except FlowError as exc:
+        for problem in exc.problems:
+            log.error("crisis file rejected, using the built-in crisis phrases: %s", problem)
+        crisis = safe_crisis()
+    return flow, crisis
+
+
 def build(settings: Settings, redis_client: redis.Redis | None = None) -> Parts:
     """Everything a web or CLI process needs, wired from settings."""
     engine = make_engine(settings.database_url)
     factory = make_session_factory(engine)
     directory = live_directory(settings, factory)
-    flow = load_flow(settings.flows_dir / MAIN_FLOW)
+    flow, crisis = load_flows(settings)
     if redis_client is None:
         if not settings.redis_url:
             raise RuntimeError("REDIS_URL is not set; `helpline serve` starts an embedded Redis and sets it")
@@ -106,8 +129,19 @@ def build(settings: Settings, redis_client: redis.Redis | None = None) -> Parts:
         hotlines=hotlines(settings),
         prefer_states=prefer,
         sms_budget=settings.sms_segment_budget,
+        crisis=crisis,
         zip_radius_miles=settings.zip_radius_miles,
     )
     store = RedisSessionStore(redis_client, settings.session_ttl_seconds, settings.returning_ttl_seconds)
-    helpline = Helpline(context, store, settings.hash_secret)
-    return Parts(settings, engine, factory, redis_client, flow, helpline, directory)
+    limiter = RedisRateLimiter(redis_client, settings.rate_limit_count, settings.rate_limit_window_seconds)
+    opt_outs = OptOutStore(factory, mirror=redis_client)
+    helpline = Helpline(
+        context,
+        store,
+        settings.hash_secret,
+        limiter,
+        opt_outs,
+        confirm_opt_outs=settings.opt_out_handled_by == "app",
+    )
+    replay = RedisReplayCache(redis_client, settings.replay_ttl_seconds)
+    return Parts(settings, engine, factory, redis_client, flow, helpline, replay, directory)

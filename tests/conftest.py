@@ -176,6 +176,13 @@ class Phone:
         self.replies.append(text)
         return text
 
+    def send_silent(self, body: str) -> None:
+        """Text `body` and assert Twilio is told to send nothing back (`<Response/>`)."""
+        response = self.post(body)
+        assert response.status_code == 200, response.data
+        root = ElementTree.fromstring(response.get_data(as_text=True))
+        assert root.tag == "Response" and len(root) == 0, response.data
+
 
 @pytest.fixture
 def phone(client: FlaskClient) -> Phone:
@@ -213,6 +220,7 @@ def context(index):  # type: ignore[no-untyped-def]
     from bot.config import load_settings as _load
     from bot.core.engine import Context
     from bot.core.flow_loader import load_flow
+    from bot.core.safety import load_crisis
     from bot.wiring import gazetteer, hotlines
 
     settings = _load({"HELPLINE_DEV": "1", "HASH_SECRET": "x", "INSTANCE_DIR": "/nonexistent"})
@@ -223,4 +231,5 @@ def context(index):  # type: ignore[no-untyped-def]
         hotlines=hotlines(settings),
         prefer_states=(("FL",), ("OH",)),
         sms_budget=4,
+        crisis=load_crisis(PROJECT_ROOT / "flows" / "crisis.yaml"),
     )

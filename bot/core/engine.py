@@ -15,6 +15,7 @@ from bot.core.flow import GLOBAL_WORDS, Flow, Option, State
 from bot.core.places import Gazetteer, PlaceMatch
 from bot.core.render import fit
 from bot.core.reply import Choice, Hotlines, Reply, Section
+from bot.core.safety import CrisisScreen
 from bot.core.search import ZIP_RADIUS_MILES, find_near_zip, find_resources
 from bot.core.session import Session
 from bot.core.text import fold
@@ -45,6 +46,7 @@ class Context:
     hotlines: Hotlines
     prefer_states: tuple[tuple[str, ...], ...] = ()
     sms_budget: int = 4
+    crisis: CrisisScreen | None = None
     zip_radius_miles: float = ZIP_RADIUS_MILES
 
 
@@ -66,6 +68,9 @@ def step(ctx: Context, session: Session | None, inbound: Inbound, *, returning: 
     """Advance one conversation by one message."""
     flow = ctx.flow
     said = inbound.digits or inbound.text
+    crisis = _crisis_turn(ctx, session, inbound)
+    if crisis is not None:
+        return crisis
     folded = fold(said) if not inbound.digits else inbound.digits.strip()
     if session is None or session.flow != flow.name or session.state not in flow.states:
         vanished = session is not None and session.flow == flow.name
@@ -81,6 +86,21 @@ def step(ctx: Context, session: Session | None, inbound: Inbound, *, returning: 
         if turn is None:
             turn = _show(ctx, session, session.state, inbound.channel, flow.message("not_understood", session.language))
     return replace(turn, session=replace(turn.session, turns=turn.session.turns + 1))
+
+
+def _crisis_turn(ctx: Context, session: Session | None, inbound: Inbound) -> Turn | None:
+    """Danger named in any state is answered first; the session stays where it was."""
+    if ctx.crisis is None or not inbound.text:
+        return None
+    match = ctx.crisis.match(inbound.text)
+    if match is None:
+        return None
+    kept = session
+    if kept is None or kept.flow != ctx.flow.name or kept.state not in ctx.flow.states:
+        kept = new_session(ctx.flow, kept.language if kept is not None else None)
+    text = ctx.crisis.answer(match, kept.language, inbound.channel)
+    reply = Reply(ctx.hotlines, text=text, crisis=True, expect="none", tags=(f"crisis:{match.category}",))
+    return Turn(replace(kept, turns=kept.turns + 1), reply)
 
 
 def _with_notice(turn: Turn, notice: str, first: bool = False) -> Turn:

@@ -33,6 +33,10 @@ MESSAGE_KEYS = (
     "no_more",
     "help",
     "at_start",
+    "slow_down",
+    "unavailable",
+    "opted_out",
+    "opted_in",
 )
 MESSAGE_PLACEHOLDERS = PLACEHOLDERS | {"zip", "miles", "count"}
 
@@ -57,7 +61,8 @@ class FlowError(ValueError):
         super().__init__("\n".join(str(p) for p in problems))
 
 
-def _yaml() -> YAML:
+def yaml_reader() -> YAML:
+    """A YAML 1.2 round-trip reader (keeps line numbers; `yes`/`no` stay strings)."""
     yaml = YAML(typ="rt")
     yaml.version = (1, 2)
     yaml.allow_duplicate_keys = False
@@ -130,18 +135,25 @@ class _Reader:
 
 def load_flow(path: Path) -> Flow:
     """Read and check one flow file."""
-    reader = _Reader(str(path))
     try:
-        raw = _yaml().load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FlowError([Problem(str(path), 1, f"cannot read file: {exc}")]) from exc
+    return parse_flow(text, str(path))
+
+
+def parse_flow(text: str, source: str) -> Flow:
+    """Read and check a flow from YAML text; `source` names it in problems."""
+    reader = _Reader(source)
+    try:
+        raw = yaml_reader().load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
-        raise FlowError([Problem(str(path), line, f"not valid YAML: {exc.problem or exc.context}")]) from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise FlowError([Problem(str(path), 1, f"cannot read file: {exc}")]) from exc
+        raise FlowError([Problem(source, line, f"not valid YAML: {exc.problem or exc.context}")]) from exc
     flow = _build(reader, raw)
     if reader.problems or flow is None:
-        raise FlowError(reader.problems or [Problem(str(path), 1, "empty flow file")])
+        raise FlowError(reader.problems or [Problem(source, 1, "empty flow file")])
     return flow
 
 

@@ -373,8 +373,9 @@ def _read_resources(path: Path, known_categories: set[str]) -> tuple[Organizatio
             service = _read_service(path, s_item, s_line, source, assured, known_categories)
             if service.id in service_ids:
                 raise DataFileError(
-                    path, s_line, f"service {service.id!r}: duplicate service id (first used on line "
-                    f"{service_ids[service.id]})"
+                    path,
+                    s_line,
+                    f"service {service.id!r}: duplicate service id (first used on line {service_ids[service.id]})",
                 )
             service_ids[service.id] = s_line
             services.append(service)
@@ -438,9 +439,7 @@ def _read_service(
     categories: list[str] = []
     for code, c_line in node.items("categories", required=True):
         if not isinstance(code, str) or code not in known_categories:
-            raise DataFileError(
-                path, c_line, f"{node.what}: unknown category {code!r} (see {CATEGORIES_FILE})"
-            )
+            raise DataFileError(path, c_line, f"{node.what}: unknown category {code!r} (see {CATEGORIES_FILE})")
         if code in categories:
             raise DataFileError(path, c_line, f"{node.what}: category {code!r} listed twice")
         categories.append(code)
@@ -454,7 +453,9 @@ def _read_service(
             raise DataFileError(path, p_line, f"{node.what}: phone {phone.number} ({phone.type}) listed twice")
         phones.append(phone)
 
-    areas = [_read_area(path, a_item, a_line, node.what) for a_item, a_line in node.items("service_areas", required=True)]
+    areas = [
+        _read_area(path, a_item, a_line, node.what) for a_item, a_line in node.items("service_areas", required=True)
+    ]
     if not areas:
         raise node.error("needs at least one service area", "service_areas")
     if len(set(areas)) != len(areas):
@@ -487,7 +488,9 @@ def _read_phone(path: Path, item: Any, line: int, owner: str) -> PhoneEntry:
         national = number
     else:
         if not number.startswith("+"):
-            raise node.error(f"number must be E.164 like \"+13865551234\" or a 3-6 digit short code, got {number!r}", "number")
+            raise node.error(
+                f'number must be E.164 like "+13865551234" or a 3-6 digit short code, got {number!r}', "number"
+            )
         try:
             parsed = phonenumbers.parse(number, None)
         except phonenumbers.NumberParseException as exc:

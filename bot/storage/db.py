@@ -193,7 +193,7 @@ def _log_result(result: InitResult, source: str) -> None:
 def _take_init_lock(connection: Connection) -> None:
     """Serialise initialisation between processes until the surrounding transaction ends."""
     if connection.dialect.name == "postgresql":
-        pass
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_INIT_LOCK_KEY})
     elif connection.dialect.name == "sqlite":
         dbapi_connection = connection.connection.dbapi_connection
         if dbapi_connection is not None and not dbapi_connection.in_transaction:

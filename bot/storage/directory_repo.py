@@ -114,7 +114,7 @@ def _same_county(county: County, state: str) -> ColumnElement[bool]:
     return by_name
 
 
-def _active_in(category: str) -> Select[tuple[Service]]:
+def _active_in(category: str) -> Select[Service]:
     return (
         select(Service)
         .where(

@@ -209,3 +209,13 @@ class DatasetVersion(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False, default=1)
     content_hash: Mapped[str] = mapped_column(String(64))
     loaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class OptOut(Base):
+    """A number that said STOP: kept (as a keyed hash) until it says START, across restarts."""
+
+    __tablename__ = "opt_out"
+
+    person: Mapped[str] = mapped_column(String(64), primary_key=True)
+    keyword: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

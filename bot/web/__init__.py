@@ -25,8 +25,10 @@ def create_app(settings: Settings | None = None, redis_client: redis.Redis | Non
     app = Flask(__name__, instance_path=str(settings.instance_dir))
     app.config["HELPLINE_SETTINGS"] = settings
     if settings.trust_proxy:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trust_proxy, x_proto=settings.trust_proxy,
-                                x_host=settings.trust_proxy, x_port=settings.trust_proxy)  # type: ignore[method-assign]
+        hops = settings.trust_proxy
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
+        )
     parts = build(settings, redis_client)
     app.extensions["helpline_parts"] = parts
     app.extensions["helpline"] = parts.helpline

@@ -6,8 +6,9 @@ from flask import Blueprint, Response, current_app, request
 
 from bot.core.engine import Inbound
 from bot.helpline import Helpline
+from bot.web.replay import once_per_delivery
 from bot.web.signature import twilio_signed
-from bot.web.twiml import sms_twiml
+from bot.web.twiml import empty_twiml, sms_twiml
 
 bp = Blueprint("sms", __name__)
 
@@ -18,9 +19,12 @@ def helpline() -> Helpline:
 
 @bp.post("/sms")
 @twilio_signed
+@once_per_delivery(sms_twiml)
 def incoming_sms() -> Response:
     """Answer an inbound text with TwiML."""
     sender = request.form.get("From", "")
     body = request.form.get("Body", "")
     outcome = helpline().converse("sms", sender or "unknown", Inbound(text=body, channel="sms"))
+    if outcome.reply is None:
+        return empty_twiml()
     return sms_twiml(outcome.reply)

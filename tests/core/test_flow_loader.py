@@ -46,7 +46,9 @@ def test_invalid_yaml_names_the_line(tmp_path: Path) -> None:
 
 
 def test_duplicate_digit_is_refused(tmp_path: Path) -> None:
-    path = broken(tmp_path, "      - key: 2\n        label: Sober living", "      - key: 1\n        label: Sober living")
+    path = broken(
+        tmp_path, "      - key: 2\n        label: Sober living", "      - key: 1\n        label: Sober living"
+    )
     with pytest.raises(FlowError, match="digit 1 is used twice"):
         load_flow(path)
 

@@ -189,7 +189,12 @@ def test_local_services_come_before_statewide_ones(engine: Engine, data_dir: Pat
     )
     directory = directory_for(engine, data_dir)
 
-    assert names(directory.services_in_county(VOLUSIA, "peer-support")) == ["B Local", "C Both", "Z Local", "A Statewide"]
+    assert names(directory.services_in_county(VOLUSIA, "peer-support")) == [
+        "B Local",
+        "C Both",
+        "Z Local",
+        "A Statewide",
+    ]
     assert names(directory.services_in_county(County("Marion County", "FL"), "peer-support")) == [
         "E Other County",
         "A Statewide",

@@ -8,7 +8,7 @@ import pytest
 
 from bot.config import load_settings
 from bot.web import create_app
-from tests.conftest import AUTH_TOKEN, Phone, assert_hotlines, make_env, sign, sms_params
+from tests.conftest import Phone, assert_hotlines, make_env, sign, sms_params
 
 
 def test_texting_volusia_gets_the_recovery_alliance_and_both_hotlines(phone: Phone) -> None:
@@ -109,7 +109,9 @@ def test_a_tampered_request_is_refused(client) -> None:
 
 def test_signature_with_another_token_is_refused(client) -> None:
     params = sms_params("volusia", "+13865550199")
-    response = client.post("/sms", data=params, headers={"X-Twilio-Signature": sign("http://localhost/sms", params, "other")})
+    response = client.post(
+        "/sms", data=params, headers={"X-Twilio-Signature": sign("http://localhost/sms", params, "other")}
+    )
     assert response.status_code == 403
 
 

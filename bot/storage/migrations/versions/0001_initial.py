@@ -135,9 +135,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("service_id", "taxonomy_term_code", name=op.f("pk_service_attribute")),
     )
-    op.create_index(
-        op.f("ix_service_attribute_taxonomy_term_code"), "service_attribute", ["taxonomy_term_code"]
-    )
+    op.create_index(op.f("ix_service_attribute_taxonomy_term_code"), "service_attribute", ["taxonomy_term_code"])
 
 
 def downgrade() -> None:

@@ -1,0 +1,97 @@
+"""Per-sender rate limits and once-only webhook handling, both in Redis so every process agrees.
+
+Both fail open: if Redis is unreachable a message is answered rather than dropped, because an unanswered
+person in crisis is worse than a duplicate or a flood.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Mapping
+
+import redis
+
+PENDING = b"\x00pending"
+
+
+class RedisRateLimiter:
+    """Fixed-window counter per sender: at most `limit` messages each `window_seconds`."""
+
+    def __init__(self, client: redis.Redis, limit: int, window_seconds: int, prefix: str = "hl"):
+        self.client = client
+        self.limit = limit
+        self.window = window_seconds
+        self.prefix = prefix
+
+    def exceeded(self, key: str) -> bool:
+        """Count one message from `key`; True when this one is over the limit."""
+        if self.limit <= 0:
+            return False
+        bucket = int(time.time() // self.window)
+        name = f"{self.prefix}:rate:{key}:{bucket}"
+        pipe = self.client.pipeline(transaction=False)
+        pipe.incr(name)
+        pipe.expire(name, self.window * 2)
+        count, _ = pipe.execute()
+        return int(count) > self.limit
+
+
+def delivery_key(path: str, params: Mapping[str, str]) -> str:
+    """Identity of one webhook delivery: the path and every signed parameter, hashed (no body is stored)."""
+    digest = hashlib.sha256(path.encode())
+    for name in sorted(params):
+        digest.update(b"\x00" + name.encode() + b"\x01" + params[name].encode())
+    return digest.hexdigest()[:40]
+
+
+class RedisReplayCache:
+    """Answers a re-delivered webhook with the answer already given, so state advances once."""
+
+    def __init__(self, client: redis.Redis, ttl_seconds: int = 3600, wait_seconds: float = 5.0, prefix: str = "hl"):
+        self.client = client
+        self.ttl = ttl_seconds
+        self.wait = wait_seconds
+        self.prefix = prefix
+
+    def once(self, key: str, produce: Callable[[], bytes], busy: Callable[[], bytes]) -> bytes:
+        """Run `produce` for the first delivery of `key`; later deliveries get its stored result.
+
+        A copy that arrives while the first is still being answered waits up to `wait_seconds`, then
+        gets `busy()` (a short answer with the hotlines) rather than a second run.
+        """
+        name = f"{self.prefix}:replay:{key}"
+        try:
+            first = self.client.set(name, PENDING, nx=True, ex=max(int(self.wait * 4), 30))
+        except redis.RedisError:
+            return produce()
+        if first:
+            try:
+                result = produce()
+            except BaseException:
+                self._forget(name)
+                raise
+            try:
+                self.client.set(name, result, ex=self.ttl)
+            except redis.RedisError:
+                pass
+            return result
+        deadline = time.monotonic() + self.wait
+        while True:
+            try:
+                stored = self.client.get(name)
+            except redis.RedisError:
+                return busy()
+            if stored is None:
+                return self.once(key, produce, busy)
+            if stored != PENDING:
+                return bytes(stored)
+            if time.monotonic() >= deadline:
+                return busy()
+            time.sleep(0.05)
+
+    def _forget(self, name: str) -> None:
+        try:
+            self.client.delete(name)
+        except redis.RedisError:
+            pass

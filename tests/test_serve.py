@@ -1,0 +1,67 @@
+"""The newcomer's path: `helpline serve` on embedded defaults answers a text about Volusia."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from bot.config import PROJECT_ROOT
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_serve_on_embedded_defaults_answers_volusia(tmp_path: Path) -> None:
+    port = free_port()
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"REDIS_URL", "DATABASE_URL", "TWILIO_AUTH_TOKEN", "HASH_SECRET"}
+    }
+    env.update(INSTANCE_DIR=str(tmp_path / "instance"), HELPLINE_DEV="1", PORT=str(port), WEB_CONCURRENCY="1")
+    helpline = Path(sys.executable).with_name("helpline")
+    proc = subprocess.Popen(
+        [str(helpline), "serve"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        body = urllib.parse.urlencode({"From": "+13865550123", "Body": "volusia"}).encode()
+        deadline = time.monotonic() + 60
+        reply = ""
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/sms", data=body, timeout=5) as response:
+                    reply = response.read().decode()
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    break
+                time.sleep(0.3)
+        assert "Volusia Recovery Alliance" in reply, proc.stdout.read().decode() if proc.poll() is not None else reply
+        assert "(386) 777-PEER" in reply
+        assert "(800) 539-4228" in reply and "1-800-662-HELP (4357)" in reply
+        assert (tmp_path / "instance" / "helpline.sqlite3").exists()
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode is not None

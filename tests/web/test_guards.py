@@ -1,0 +1,60 @@
+"""Never twice, never none: re-delivered webhooks and floods."""
+
+from __future__ import annotations
+
+import threading
+
+from bot.config import load_settings
+from bot.web import create_app
+from tests.conftest import Phone, assert_hotlines, make_env, message_text, sign, sms_params
+
+
+def post_signed(client, params: dict[str, str]):
+    return client.post("/sms", data=params, headers={"X-Twilio-Signature": sign("http://localhost/sms", params)})
+
+
+def test_a_redelivered_message_advances_the_conversation_once(phone: Phone) -> None:
+    phone.send("menu")
+    params = sms_params("3", phone.number)
+    first = post_signed(phone.client, params)
+    again = post_signed(phone.client, params)
+    assert first.status_code == again.status_code == 200
+    assert first.data == again.data
+    assert "1 12-step and SMART Recovery meetings" in message_text(first.get_data(as_text=True))
+    assert "1 Local peer support" in phone.send("back")
+
+
+def test_simultaneous_copies_get_one_answer(phone: Phone) -> None:
+    phone.send("menu")
+    params = sms_params("3", phone.number)
+    bodies: list[bytes] = []
+    threads = [threading.Thread(target=lambda: bodies.append(post_signed(phone.client, params).data)) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(bodies) == 4 and len(set(bodies)) == 1
+    assert "1 Local peer support" in phone.send("back")
+
+
+def test_a_flood_is_answered_briefly_with_the_hotlines(tmp_path, database_url, redis_url, redis_client) -> None:
+    settings = load_settings(make_env(tmp_path, database_url, redis_url, RATE_LIMIT_COUNT="5"))
+    client = create_app(settings, redis_client).test_client()
+    flooder = Phone(client, "+13865550777")
+    replies = [flooder.send("volusia") for _ in range(7)]
+    assert all("Volusia Recovery Alliance" in r for r in replies[:5])
+    for reply in replies[5:]:
+        assert reply.startswith("You're sending messages very fast")
+        assert "Volusia Recovery Alliance" not in reply
+        assert_hotlines(reply)
+    other = Phone(client, "+13865550778")
+    assert "Volusia Recovery Alliance" in other.send("volusia")
+
+
+def test_a_crisis_is_answered_even_in_a_flood(tmp_path, database_url, redis_url, redis_client) -> None:
+    settings = load_settings(make_env(tmp_path, database_url, redis_url, RATE_LIMIT_COUNT="2"))
+    flooder = Phone(create_app(settings, redis_client).test_client(), "+13865550779")
+    for _ in range(3):
+        flooder.send("hi")
+    reply = flooder.send("I took too many pills")
+    assert "call 911 now" in reply
