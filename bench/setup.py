@@ -10,7 +10,7 @@ from sqlalchemy.engine import make_url
 
 from bot.config import PROJECT_ROOT
 from bot.storage.data_files import content_hash
-from bot.storage.db import init_database, install_dataset, make_engine
+from bot.storage.db import init_database, install_dataset, make_engine, upgrade_schema
 from bot.storage.models import DatasetVersion
 
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/helpline_bench"
@@ -44,6 +44,7 @@ def load_directory(url: str, services: int, instance: Path) -> tuple[Path, int]:
     ensure_database(url)
     engine = make_engine(url)
     try:
+        upgrade_schema(engine)  # as `helpline init` does on every release
         if services == 0:
             result = init_database(engine, PROJECT_ROOT / "data")
             return PROJECT_ROOT / "data", result.services
