@@ -83,6 +83,13 @@ def micro(args: argparse.Namespace, database_url: str) -> list[dict[str, Any]]:
     return runs
 
 
+def stages(args: argparse.Namespace, database_url: str, redis_url: str) -> dict[str, Any]:
+    from bench import micro as m
+
+    print("per-stage timings of one text (in-process, real Redis and database) ...", flush=True)
+    return m.stages(database_url, redis_url, min(args.samples, 1000))
+
+
 def http(args: argparse.Namespace, database_url: str, redis_url: str, work: Path) -> dict[str, Any]:
     import redis
 
@@ -178,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         report["directory_services"] = services
         if not args.skip_micro:
             report["micro"] = micro(args, database_url)
+            report["stages"] = stages(args, database_url, redis_url)
         if not args.skip_http:
             report["http"] = http(args, database_url, redis_url, work)
         if not args.skip_outbound:

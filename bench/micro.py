@@ -43,8 +43,9 @@ def summarize(samples_ns: Sequence[int]) -> dict[str, float]:
 def time_calls(fn: Callable[..., Any], inputs: Sequence[tuple[Any, ...]], rounds: int = ROUNDS) -> dict[str, Any]:
     """Per-call times over all rounds, plus the p99 of the quietest round (other tenants of a shared machine
     preempt us at random; the quietest round is the nearest to what the code itself costs)."""
-    for args in inputs[:50]:
-        fn(*args)
+    if rounds > 1:
+        for args in inputs[:50]:
+            fn(*args)
     clock = time.perf_counter_ns
     everything: list[int] = []
     per_round = []
@@ -58,6 +59,7 @@ def time_calls(fn: Callable[..., Any], inputs: Sequence[tuple[Any, ...]], rounds
         everything += samples
     overall = summarize(everything)
     overall["p99_us_quietest_round"] = min(r["p99_us"] for r in per_round)
+    overall["rounds"] = rounds
     return overall
 
 
@@ -141,3 +143,66 @@ def run(label: str, sql: SqlDirectory, settings: Any, samples: int = 3000, seed:
         "index_load_seconds": round(load_seconds, 2),
         "results": results,
     }
+
+
+def stages(database_url: str, redis_url: str, samples: int = 1000, seed: int = 6) -> dict[str, Any]:
+    """Where one text's time goes: each stage of the wired helpline timed alone, and the whole request in-process
+    (Flask's test client: no HTTP server, no network), on the benchmark's database and Redis."""
+    import tempfile
+    from urllib.parse import urlencode
+
+    from twilio.request_validator import RequestValidator
+
+    from bench.traffic import conversations, sms_params
+    from bot.config import load_settings
+    from bot.core.identity import person_key
+    from bot.web import create_app
+
+    token, base = "bench-stage-token", "https://bench.helpline.invalid"
+    settings = load_settings({
+        "DATABASE_URL": database_url, "REDIS_URL": redis_url, "TWILIO_AUTH_TOKEN": token, "HASH_SECRET": "bench",
+        "PUBLIC_BASE_URL": base, "INSTANCE_DIR": tempfile.mkdtemp(), "LOG_LEVEL": "WARNING",
+    })
+    app = create_app(settings)
+    parts = app.extensions["helpline_parts"]
+    helpline = parts.helpline
+    validator = RequestValidator(token)
+    places = gazetteer()
+    messages = list(conversations(Traffic(places, seed), samples // 4, "7"))[:samples]
+    signed = []
+    for sender, text in messages:
+        params = sms_params(text, sender)
+        signed.append((urlencode(params), validator.compute_signature(f"{base}/sms", params), params))
+    client = app.test_client()
+
+    def request(body: str, signature: str, _params: object) -> object:
+        return client.post("/sms", data=body, content_type="application/x-www-form-urlencoded",
+                           headers={"X-Twilio-Signature": signature})
+
+    people = [(person_key(settings.hash_secret, s), f"sms:{person_key(settings.hash_secret, s)}") for s, _ in messages]
+    session = step(helpline.context, None, Inbound(text="hi")).session
+    results = []
+    try:
+        parts.redis.flushdb()
+        # Stateful calls are timed once each (a second round would be answered from the replay cache, or
+        # rate limited): unlike the stateless ones, which take the quietest of several rounds.
+        results.append({"name": "whole request in-process (Flask test client)", **time_calls(request, signed, 1)})
+        parts.redis.flushdb()
+        results.append({"name": "Helpline.converse (consent, rate limit, session, engine)",
+                        **time_calls(lambda s, t: helpline.converse("sms", s, Inbound(text=t)), messages, 1)})
+        results.append({"name": "  opt-out check (database)",
+                        **time_calls(helpline.opt_outs.is_opted_out, [(p,) for p, _ in people])})
+        parts.redis.flushdb()
+        results.append({"name": "  rate limit (Redis)",
+                        **time_calls(helpline.limiter.exceeded, [(f"{k}:{i}",) for i, (_, k) in enumerate(people)])})
+        results.append({"name": "  session load + save (Redis)",
+                        **time_calls(lambda k: (helpline.sessions.load(k), helpline.sessions.save(k, session)),
+                                     [(k,) for _, k in people])})
+        results.append({"name": "  engine step", **time_calls(
+            lambda t: step(helpline.context, None, Inbound(text=t)), [(t,) for _, t in messages])})
+        results.append({"name": "signature check (one HMAC-SHA1)",
+                        **time_calls(lambda b, s, p: validator.compute_signature(f"{base}/sms", p), signed)})
+    finally:
+        parts.redis.flushdb()
+        parts.db_engine.dispose()
+    return {"directory": "wired app, benchmark database", "results": results}

@@ -21,6 +21,12 @@ def summary(report: dict[str, Any]) -> str:
             lines.append(f"  {r['name']:58} {r['p50_us']:9.1f} {r['p99_us']:9.1f} {r['p99_us_quietest_round']:9.1f}"
                          f"   {b['p50_us']:8.2f} {b['p99_us']:8.2f}")
         lines.append("  (p50, p99 over 5 rounds; p99 q.: of the quietest round; dict: a dict lookup of the same answer)")
+    stages = report.get("stages")
+    if stages:
+        lines.append("\nwhere one text's time goes (in-process, real Redis and database), microseconds per call:")
+        lines.append(f"  {'':58} {'p50':>9} {'p99':>9} {'mean':>9}")
+        for r in stages["results"]:
+            lines.append(f"  {r['name']:58} {r['p50_us']:9.1f} {r['p99_us']:9.1f} {r['mean_us']:9.1f}")
     http = report.get("http")
     if http:
         lines.append(f"\nHTTP ({http['command']}), wrk with signed traffic:")
