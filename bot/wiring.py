@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 import redis
 from sqlalchemy.engine import Engine
@@ -26,6 +27,7 @@ from bot.helpline import Helpline
 from bot.storage.db import make_engine, make_session_factory
 from bot.storage.directory_cache import LiveDirectory
 from bot.storage.directory_repo import SqlDirectory
+from bot.storage.gazetteer_cache import load_gazetteer
 from bot.storage.guards import RedisRateLimiter, RedisReplayCache
 from bot.storage.opt_outs import OptOutStore
 from bot.storage.redis_server import client_for
@@ -38,11 +40,12 @@ CRISIS_FILE = "crisis.yaml"
 _GAZETTEER: Gazetteer | None = None
 
 
-def gazetteer() -> Gazetteer:
-    """The US county/ZIP table, built once per process (it is read-only)."""
+def gazetteer(cache_dir: Path | None = None) -> Gazetteer:
+    """The US county/ZIP table, built once per process (it is read-only); from a small cache file in
+    `cache_dir` when there is one (see `bot.storage.gazetteer_cache`)."""
     global _GAZETTEER
     if _GAZETTEER is None:
-        _GAZETTEER = Gazetteer.from_zipcodes()
+        _GAZETTEER = load_gazetteer(cache_dir)
     return _GAZETTEER
 
 
@@ -81,7 +84,8 @@ def served_states(directory: Directory, flow: Flow) -> tuple[str, ...]:
 
 def live_directory(settings: Settings, factory: sessionmaker[Session]) -> LiveDirectory:
     """The in-memory directory index, loaded now if the database answers (else by its first background check)."""
-    directory = LiveDirectory(SqlDirectory(factory), gazetteer().centroids, settings.directory_check_seconds)
+    places = gazetteer(settings.instance_dir)
+    directory = LiveDirectory(SqlDirectory(factory), places.centroids, settings.directory_check_seconds)
     try:
         directory.refresh()
     except Exception as exc:  # noqa: BLE001 - a database outage at start must not stop the hotlines

@@ -81,7 +81,7 @@ class Gazetteer:
     @classmethod
     def from_zipcodes(cls, fips: dict[str, str] | None = None) -> Gazetteer:
         """Build from the ZIP table shipped by `zipcodes`; `fips` maps `County.key` to FIPS where known."""
-        return cls.from_rows(_zipcode_rows(), fips)
+        return cls.from_rows(zipcode_rows(), fips)
 
     @classmethod
     def from_rows(cls, rows: Iterable[Mapping[str, object]], fips: dict[str, str] | None = None) -> Gazetteer:
@@ -229,7 +229,7 @@ ZIP_TABLE_STATES = (
 )  # fmt: skip
 
 
-def _zipcode_rows() -> Iterator[Mapping[str, object]]:
+def zipcode_rows() -> Iterator[Mapping[str, object]]:
     """The rows of the `zipcodes` table, one state's worth in memory at a time (never its module cache)."""
     for state in ZIP_TABLE_STATES:
         yield from zipcodes.filter_by(state=state)

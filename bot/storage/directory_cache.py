@@ -13,7 +13,10 @@ the same rows, so two processes disagree at most for `check_seconds` after a rel
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import logging
+import pickle
 import threading
 import time
 from collections.abc import Callable, Mapping, Set
@@ -24,6 +27,15 @@ from bot.helpline import FaultLog
 from bot.storage.directory_repo import SqlDirectory
 
 log = logging.getLogger(__name__)
+
+
+def release_memory() -> None:
+    """Collect garbage and hand freed heap pages back to the system (glibc's `malloc_trim`)."""
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass  # not glibc: nothing to hand back this way
 
 
 class DirectoryUnavailable(RuntimeError):
@@ -65,7 +77,17 @@ class LiveDirectory:
         if current is not None and version == current.version:
             return False
         started = time.perf_counter()
-        version, index = self.source.read_listings(lambda listings: DirectoryIndex.build(listings, self.centroids))
+        version, built = self.source.read_listings(lambda listings: DirectoryIndex.build(listings, self.centroids))
+        # Compaction. Streaming 100,000 rows leaves the index's objects scattered among the rows' freed garbage,
+        # and memory goes back to the system only in whole pages: the process would keep ~85 MB for a 36 MB
+        # index. So the index is written out (pickle, 0.1 s), the scattered original dropped, and read back into
+        # the holes; what is left whole is handed back: ~40 MB.
+        frozen = pickle.dumps(built, protocol=pickle.HIGHEST_PROTOCOL)
+        del built
+        release_memory()
+        index: DirectoryIndex = pickle.loads(frozen)
+        del frozen
+        release_memory()
         index.version = version or ""
         self._index = index
         log.info(

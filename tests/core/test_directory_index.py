@@ -184,3 +184,19 @@ def test_a_big_county_gives_its_nearest_services_first() -> None:
     by_distance = sorted((miles(DAYTONA, p), f"v{i}") for i, p in enumerate(spots))
     assert ids(near.in_county) == [name for _, name in by_distance[:5]] + ["no-address"]
     assert [r.miles for r in near.in_county[:5]] == [round(d, 1) for d, _ in by_distance[:5]]
+
+
+def test_every_field_of_a_resource_comes_back_from_the_index_as_it_went_in() -> None:
+    full = Resource(
+        id="full", name="Full Service", organization="Parent Org",
+        phones=(Phone("+13865550100", "(386) 555-0100"), Phone("741741", "741741", "text")),
+        categories=("peer-support", "family"), url="https://example.org", description="Peers, every day.",
+        text_instructions="Text HOME to 741741", source="https://example.org/source", national=True,
+    )
+    bare = Resource(id="bare", name="Bare", organization="Bare", phones=(), categories=("peer-support",))
+    odd = Resource(id="odd", name="Odd\x1fName", organization="Org", phones=(), categories=("peer-support",))
+    index = DirectoryIndex.build(
+        [Listing(r, (Area("national"),)) for r in (full, bare, odd)], {}
+    )
+    assert index.national_services("peer-support") == [bare, full, odd]
+    assert index.national_services("family") == [full]
