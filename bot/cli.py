@@ -1,11 +1,14 @@
-"""The `helpline` command: Flask's CLI for this app, plus `init` and `serve`.
+"""The `helpline` command: Flask's CLI for this app, plus `init`, `serve` and `worker`.
 
 `helpline serve` is the one-command run on embedded defaults: it creates and loads the database, starts
-an embedded Redis when `REDIS_URL` is unset, and runs the web server as the Procfile does.
+an embedded Redis when `REDIS_URL` is unset, and runs the web server as the Procfile does, with one
+background worker beside it on that embedded Redis. `helpline worker` runs a worker on its own (the
+Procfile's `worker:`).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -15,6 +18,8 @@ import time
 import click
 from flask.cli import FlaskGroup
 
+from bot.admin.cli import chat, data, flows, reload_command
+from bot.cli_data import generate_command
 from bot.config import PROJECT_ROOT, ConfigError, Settings, load_settings
 from bot.storage.db import SyntheticDataRefused, init_database, make_engine
 from bot.storage.redis_server import EmbeddedRedis
@@ -29,6 +34,13 @@ def _create_app():  # noqa: ANN202 - Flask calls it with no arguments
 @click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
 def main() -> None:
     """Helpline: SMS and phone helpline bot for recovery and peer support."""
+
+
+main.add_command(flows)
+main.add_command(data)
+main.add_command(chat)
+main.add_command(reload_command)
+data.add_command(generate_command)  # helpline data generate: a synthetic directory for benchmarks
 
 
 def _settings() -> Settings:
@@ -50,13 +62,6 @@ def _init(settings: Settings) -> None:
     click.echo(f"database ready ({state}): {result}")
 
 
-def _register_commands() -> None:
-    from bot.cli_data import data_group
-
-    main.add_command(data_group)
-
-
-_register_commands()
 
 
 @main.command("init", with_appcontext=False)
@@ -75,6 +80,20 @@ def purge_command() -> None:
     if not settings.redis_url:
         raise click.ClickException("REDIS_URL is not set: point it at the Redis the helpline uses")
     click.echo(str(purge(client_for(settings.redis_url), retention_seconds(settings))))
+
+
+def _publish(settings: Settings) -> None:
+    """SIGHUP: what `helpline reload` does, for the helpline this command runs."""
+    from bot.reloader import publish
+
+    try:
+        result = publish(settings)
+    except Exception as exc:  # noqa: BLE001 - a failed reload must not stop the running helpline
+        click.echo(f"reload failed: {type(exc).__name__}: {exc}", err=True)
+        return
+    for line in result.problems:
+        click.echo(line, err=True)
+    click.echo(result.summary, err=True)
 
 
 @main.command("serve", with_appcontext=False)
@@ -108,18 +127,31 @@ def serve_command() -> None:
         env=env,
     )
     children = [web]
-    click.echo(f"helpline listening on http://{settings.host}:{settings.port} (POST /sms)")
+    if embedded is not None:
+        # Nothing else could be draining this private Redis, so the texts callers ask for need a worker here.
+        children.append(subprocess.Popen([sys.executable, "-m", "bot.cli", "worker"], env=env, cwd=str(PROJECT_ROOT)))
+        click.echo("background worker started (texts callers ask for)")
+    click.echo(f"helpline listening on http://{settings.host}:{settings.port} (POST /sms, POST /voice)")
 
     def stop(*_: object) -> None:
         for child in children:
             if child.poll() is None:
                 child.terminate()
 
+    reload_asked: list[bool] = []
+
+    def ask_reload(*_: object) -> None:
+        reload_asked.append(True)  # handled in the loop below, outside the signal handler
+
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGHUP, ask_reload)
     try:
         while all(child.poll() is None for child in children):
             time.sleep(0.5)
+            if reload_asked:
+                reload_asked.clear()
+                _publish(settings.with_overrides(redis_url=env["REDIS_URL"]) if "REDIS_URL" in env else settings)
     finally:
         stop()
         for child in children:
@@ -127,3 +159,20 @@ def serve_command() -> None:
         if embedded is not None:
             embedded.stop()
     sys.exit(max((child.returncode or 0) for child in children))
+
+
+@main.command("worker", with_appcontext=False)
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty instead of waiting for more jobs.")
+def worker_command(burst: bool) -> None:
+    """Run a background worker (rq) for the jobs the web app queues: texting callers their lists."""
+    from bot.worker import run_worker
+
+    settings = _settings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not settings.redis_url:
+        raise click.ClickException("REDIS_URL is not set: the worker must use the Redis the web app queues jobs in")
+    run_worker(settings, burst=burst)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,4 +1,4 @@
-"""`helpline data ...`: commands about the directory data. `generate` writes a SYNTHETIC directory for benchmarks."""
+"""`helpline data generate`: writes a SYNTHETIC national directory for benchmarks (added to `helpline data`)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,7 @@ import click
 from bot.config import PROJECT_ROOT, ConfigError, load_settings
 
 
-@click.group("data")
-def data_group() -> None:
-    """Directory data tools."""
-
-
-@data_group.command("generate")
+@click.command("generate")
 @click.option("--services", "count", type=int, required=True, help="How many services to generate.")
 @click.option(
     "--out",

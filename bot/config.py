@@ -67,6 +67,20 @@ class Settings:
     directory_check_seconds: float = 5.0
     zip_radius_miles: float = 25.0
     allow_synthetic_data: bool = False
+    voice_name: str = "Polly.Joanna"
+    voice_language: str = "en-US"
+    dial_timeout_seconds: int = 30
+    twilio_http_timeout_seconds: float = 10.0
+    text_retry_delays: tuple[float, ...] = (2.0, 10.0, 30.0)
+    job_heartbeat_seconds: int = 10
+    reload_check_seconds: float = 5.0
+    reload_watch_files: bool = True
+    data_stale_days: int = 365
+
+    @property
+    def can_send_texts(self) -> bool:
+        """Whether the REST API credentials a job needs to send a text are configured."""
+        return bool(self.twilio_account_sid and self.twilio_auth_token)
 
     @property
     def validate_signatures(self) -> bool:
@@ -94,7 +108,7 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
-def _float(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
     raw = env.get(name)
     if raw is None or raw.strip() == "":
         return default
@@ -105,6 +119,19 @@ def _float(env: Mapping[str, str], name: str, default: float, low: float, high: 
     if not low <= value <= high:
         raise ConfigError(f"{name} must be between {low:g} and {high:g}, got {raw!r}")
     return value
+
+
+def _delays(env: Mapping[str, str], name: str, default: tuple[float, ...]) -> tuple[float, ...]:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        values = tuple(float(x) for x in raw.split(",") if x.strip())
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be seconds separated by commas, like 2,10,30; got {raw!r}") from exc
+    if any(v < 0 or v > 600 for v in values):
+        raise ConfigError(f"{name}: each delay must be between 0 and 600 seconds, got {raw!r}")
+    return values
 
 
 def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
@@ -126,19 +153,33 @@ def _instance_secret(instance_dir: Path) -> str:
     return value
 
 
-def load_settings(env: Mapping[str, str] | None = None) -> Settings:
-    """Build settings from environment variables (defaults to `os.environ`)."""
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
+
+
+def load_settings(env: Mapping[str, str] | None = None, *, require_secrets: bool = True) -> Settings:
+    """Build settings from environment variables (defaults to `os.environ`).
+
+    `require_secrets=False` is for offline admin tools (checks, transcripts, the simulator), which never
+    see a Twilio request or store a phone number, so they run without the token and the hash secret.
+    """
     env = dict(os.environ if env is None else env)
     instance_dir = Path(env.get("INSTANCE_DIR") or PROJECT_ROOT / "instance").resolve()
     dev_mode = _bool(env.get("HELPLINE_DEV"))
     auth_token = env.get("TWILIO_AUTH_TOKEN") or None
-    if not auth_token and not dev_mode:
+    if not auth_token and not dev_mode and require_secrets:
         raise ConfigError(
             "TWILIO_AUTH_TOKEN is not set, so Twilio signatures could not be checked. "
             "Set it, or set HELPLINE_DEV=1 to run WITHOUT signature validation on a development machine."
         )
     hash_secret = env.get("HASH_SECRET") or ""
-    if not hash_secret:
+    if not hash_secret and require_secrets:
         if not dev_mode:
             raise ConfigError("HASH_SECRET is not set: phone numbers cannot be stored as keyed hashes without it.")
         hash_secret = _instance_secret(instance_dir)
@@ -184,7 +225,16 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         host=env.get("HOST") or "127.0.0.1",
         port=_int(env, "PORT", 5000),
         web_concurrency=_int(env, "WEB_CONCURRENCY", 2),
-        directory_check_seconds=_float(env, "DIRECTORY_CHECK_SECONDS", 5.0, 0.0, 3600.0),
-        zip_radius_miles=_float(env, "ZIP_RADIUS_MILES", 25.0, 0.0, 500.0),
+        directory_check_seconds=_number(env, "DIRECTORY_CHECK_SECONDS", 5.0, 0.0, 3600.0),
+        zip_radius_miles=_number(env, "ZIP_RADIUS_MILES", 25.0, 0.0, 500.0),
         allow_synthetic_data=_bool(env.get("ALLOW_SYNTHETIC_DATA")),
+        voice_name=env.get("VOICE_NAME") or "Polly.Joanna",
+        voice_language=env.get("VOICE_LANGUAGE") or "en-US",
+        dial_timeout_seconds=int(_number(env, "DIAL_TIMEOUT_SECONDS", 30, 5, 600)),
+        twilio_http_timeout_seconds=_number(env, "TWILIO_HTTP_TIMEOUT_SECONDS", 10.0, 1, 120),
+        text_retry_delays=_delays(env, "TEXT_RETRY_DELAYS", (2.0, 10.0, 30.0)),
+        job_heartbeat_seconds=int(_number(env, "JOB_HEARTBEAT_SECONDS", 10, 1, 300)),
+        reload_check_seconds=max(0.0, _float(env, "RELOAD_CHECK_SECONDS", 5.0)),
+        reload_watch_files=_bool(env.get("RELOAD_WATCH_FILES"), default=True),
+        data_stale_days=_int(env, "DATA_STALE_DAYS", 365),
     )

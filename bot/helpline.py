@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -17,7 +18,7 @@ from bot.core.compliance import opt_in_keyword, opt_out_keyword
 from bot.core.engine import Context, Inbound, Turn, fallback_reply, step
 from bot.core.identity import person_key
 from bot.core.reply import Reply
-from bot.core.session import SessionStore
+from bot.core.session import Session, SessionStore
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +77,11 @@ class Helpline:
         limiter: RateLimiter | None = None,
         opt_outs: OptOuts | None = None,
         confirm_opt_outs: bool = True,
+        catch_up: Callable[[], None] | None = None,
     ):
+        # The reloader replaces `context` whole (one assignment, atomic for readers); a request reads it once.
         self.context = context
+        self.catch_up = catch_up
         self.sessions = sessions
         self.hash_secret = hash_secret
         self.limiter = limiter
@@ -132,14 +136,41 @@ class Helpline:
             self.faults.report("rate limiter", exc)
             return False
 
+    def _context_for(self, session: Session | None) -> Context:
+        """The current context; first catching up with a reload if the session is in a state it lacks."""
+        context = self.context
+        if session is None or self.catch_up is None:
+            return context
+        if session.flow == context.flow.name and session.state not in context.flow.states:
+            # Another worker may already serve a newer flow that has this state: catch up before restarting.
+            try:
+                self.catch_up()
+            except Exception as exc:  # noqa: BLE001
+                self.faults.report("flow reload", exc)
+            context = self.context
+        return context
+
+    def _answer_anonymous(self, inbound: Inbound) -> Outcome:
+        """A message with no sender (not something Twilio sends): answered, but remembered for no one."""
+        context = self.context
+        try:
+            return Outcome(step(context, None, inbound).reply, degraded=True)
+        except Exception as exc:  # noqa: BLE001
+            self.faults.report("engine step", exc)
+            return Outcome(fallback_reply(context.hotlines), degraded=True)
+
     def converse(self, channel: str, sender: str, inbound: Inbound) -> Outcome:
         """Answer one message from `sender` (a phone number or call id) on `channel`."""
+        if not sender:
+            return self._answer_anonymous(inbound)
         if channel == "sms":
             consent = self._consent(sender, inbound)
             if consent is not None:
                 return consent
         key = self.key_for(channel, sender)
-        if self._flooding(key, inbound):
+        # Calls are paced by the call itself (each request is Twilio reporting what a live caller did), and
+        # a quick caller keying through menus must never be told to slow down: only texts are limited.
+        if channel == "sms" and self._flooding(key, inbound):
             log.info("%s %s rate limited", channel, key[-8:])
             notice = self.context.flow.message("slow_down", self.context.flow.default_language)
             return Outcome(replace(fallback_reply(self.context.hotlines, notice), tags=("rate-limited",)))
@@ -149,13 +180,14 @@ class Helpline:
         except Exception as exc:  # noqa: BLE001 - any storage fault degrades, never fails the reply
             self.faults.report("session load", exc)
             remembered = False
+        context = self._context_for(session)
         try:
-            turn: Turn = step(self.context, session, inbound, returning=returning)
+            turn: Turn = step(context, session, inbound, returning=returning)
         except Exception as exc:  # noqa: BLE001
             self.faults.report("engine step", exc)
-            flow = self.context.flow
+            flow = context.flow
             notice = flow.message("unavailable", session.language if session else flow.default_language)
-            return Outcome(fallback_reply(self.context.hotlines, notice), degraded=True)
+            return Outcome(fallback_reply(context.hotlines, notice), degraded=True)
         if remembered:
             try:
                 self.sessions.save(key, turn.session)
@@ -164,3 +196,11 @@ class Helpline:
                 remembered = False
         log.info("%s %s -> %s (turn %d)", channel, key[-8:], turn.session.state, turn.session.turns)
         return Outcome(turn.reply, degraded=not remembered)
+
+    def forget(self, channel: str, sender: str) -> None:
+        """Drop what is kept about a conversation that is over (a call that ended); never raises."""
+        key = f"{channel}:{person_key(self.hash_secret, sender)}"
+        try:
+            self.sessions.forget(key)
+        except Exception as exc:  # noqa: BLE001 - it expires by itself anyway
+            self.faults.report("session forget", exc)

@@ -9,8 +9,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import redis
+from rq import Queue
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,6 +26,7 @@ from bot.core.reply import Hotlines
 from bot.core.safe_mode import safe_crisis, safe_flow
 from bot.core.safety import CrisisScreen, load_crisis
 from bot.helpline import Helpline
+from bot.jobs import text_queue
 from bot.storage.db import make_engine, make_session_factory
 from bot.storage.directory_cache import LiveDirectory
 from bot.storage.directory_repo import SqlDirectory
@@ -32,6 +35,9 @@ from bot.storage.guards import RedisRateLimiter, RedisReplayCache
 from bot.storage.opt_outs import OptOutStore
 from bot.storage.redis_server import client_for
 from bot.storage.sessions import RedisSessionStore
+
+if TYPE_CHECKING:
+    from bot.reloader import Reloader
 
 log = logging.getLogger(__name__)
 
@@ -68,10 +74,12 @@ class Parts:
     db_engine: Engine
     db_sessions: sessionmaker[Session]
     redis: redis.Redis
-    flow: Flow
+    flow: Flow | None
     helpline: Helpline
     replay: RedisReplayCache
-    directory: LiveDirectory
+    queue: Queue
+    directory: LiveDirectory | None = None
+    reloader: Reloader | None = None
 
 
 def served_states(directory: Directory, flow: Flow) -> tuple[str, ...]:
@@ -110,23 +118,15 @@ def load_flows(settings: Settings) -> tuple[Flow, CrisisScreen]:
     return flow, crisis
 
 
-def build(settings: Settings, redis_client: redis.Redis | None = None) -> Parts:
-    """Everything a web or CLI process needs, wired from settings."""
-    engine = make_engine(settings.database_url)
-    factory = make_session_factory(engine)
-    directory = live_directory(settings, factory)
-    flow, crisis = load_flows(settings)
-    if redis_client is None:
-        if not settings.redis_url:
-            raise RuntimeError("REDIS_URL is not set; `helpline serve` starts an embedded Redis and sets it")
-        redis_client = client_for(settings.redis_url)
+def make_context(settings: Settings, flow: Flow, directory: Directory, crisis: CrisisScreen | None = None) -> Context:
+    """The engine's context for a flow and a directory (the app, the reloader and the admin tools share it)."""
     try:
         served = served_states(directory, flow)
     except Exception as exc:  # noqa: BLE001 - a database outage at start must not stop the hotlines
         log.error("could not read served states from the database: %s", type(exc).__name__)
         served = ()
     prefer = (settings.home_states, tuple(s for s in served if s not in settings.home_states))
-    context = Context(
+    return Context(
         flow=flow,
         places=gazetteer(),
         directory=directory,
@@ -136,6 +136,22 @@ def build(settings: Settings, redis_client: redis.Redis | None = None) -> Parts:
         crisis=crisis,
         zip_radius_miles=settings.zip_radius_miles,
     )
+
+
+def build(settings: Settings, redis_client: redis.Redis | None = None) -> Parts:
+    """Everything a web or CLI process needs, wired from settings."""
+    from bot.reloader import Reloader
+
+    engine = make_engine(settings.database_url)
+    factory = make_session_factory(engine)
+    directory = live_directory(settings, factory)
+    if redis_client is None:
+        if not settings.redis_url:
+            raise RuntimeError("REDIS_URL is not set; `helpline serve` starts an embedded Redis and sets it")
+        redis_client = client_for(settings.redis_url)
+    reloader = Reloader(settings, engine, factory, redis_client, directory)
+    # The flow file if it passes its checks, else the last good copy, else the built-in safe flow.
+    context = reloader.start()
     store = RedisSessionStore(redis_client, settings.session_ttl_seconds, settings.returning_ttl_seconds)
     limiter = RedisRateLimiter(redis_client, settings.rate_limit_count, settings.rate_limit_window_seconds)
     opt_outs = OptOutStore(factory, mirror=redis_client)
@@ -146,6 +162,9 @@ def build(settings: Settings, redis_client: redis.Redis | None = None) -> Parts:
         limiter,
         opt_outs,
         confirm_opt_outs=settings.opt_out_handled_by == "app",
+        catch_up=reloader.catch_up,
     )
+    reloader.attach(helpline)
     replay = RedisReplayCache(redis_client, settings.replay_ttl_seconds)
-    return Parts(settings, engine, factory, redis_client, flow, helpline, replay, directory)
+    queue = text_queue(redis_client)
+    return Parts(settings, engine, factory, redis_client, context.flow, helpline, replay, queue, directory, reloader)

@@ -1,4 +1,5 @@
-"""Shared fixtures: a real Redis, a real database, the app, and a phone that texts it as Twilio would.
+"""Shared fixtures: a real Redis, a real database, the app, a phone that texts it and a caller who calls it
+as Twilio would, and a local fake of Twilio's REST API for the texts we send.
 
 Redis is the server at `REDIS_URL` when set (its database is flushed between tests, so point it at a
 spare database number), else an embedded real Redis started here. The database is SQLite in a temporary
@@ -25,6 +26,7 @@ from bot.config import PROJECT_ROOT, Settings, load_settings
 from bot.storage.db import init_database, make_engine
 from bot.storage.redis_server import EmbeddedRedis, client_for
 from bot.web import create_app
+from tests.fake_twilio import FakeTwilio
 
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 ACCOUNT_SID = "AC" + "0" * 32
@@ -193,6 +195,115 @@ def assert_hotlines(text: str) -> None:
     """Every reply carries the 24/7 line and SAMHSA."""
     assert HOTLINE_TEXT in text, text
     assert SAMHSA_TEXT in text, text
+
+
+def call_params(call_sid: str, caller: str, to: str = HELPLINE_NUMBER, status: str = "in-progress") -> dict[str, str]:
+    """The form fields Twilio posts with every webhook of an inbound call."""
+    return {
+        "AccountSid": ACCOUNT_SID,
+        "ApiVersion": "2010-04-01",
+        "CallSid": call_sid,
+        "CallStatus": status,
+        "Direction": "inbound",
+        "From": caller,
+        "Caller": caller,
+        "CallerCity": "DAYTONA BEACH",
+        "CallerState": "FL",
+        "CallerZip": "32114",
+        "CallerCountry": "US",
+        "FromCity": "DAYTONA BEACH",
+        "FromState": "FL",
+        "FromZip": "32114",
+        "FromCountry": "US",
+        "To": to,
+        "Called": to,
+        "CalledCity": "DAYTONA BEACH",
+        "CalledState": "FL",
+        "CalledZip": "32114",
+        "CalledCountry": "US",
+        "ToCity": "DAYTONA BEACH",
+        "ToState": "FL",
+        "ToZip": "32114",
+        "ToCountry": "US",
+    }
+
+
+def twiml(xml: str) -> ElementTree.Element:
+    """Parse a TwiML document, asserting it is one `<Response>`."""
+    root = ElementTree.fromstring(xml)
+    assert root.tag == "Response", xml
+    return root
+
+
+def spoken(root: ElementTree.Element) -> str:
+    """Everything the caller hears in a TwiML response, in order."""
+    return " ".join((say.text or "").strip() for say in root.iter("Say"))
+
+
+@dataclass
+class Call:
+    """One phone call to the helpline, driven through Twilio's voice webhooks, signed as Twilio signs."""
+
+    client: FlaskClient
+    caller: str
+    sid: str = field(default_factory=lambda: twilio_sid("CA"))
+    base_url: str = "http://localhost"
+    heard: list[str] = field(default_factory=list)
+
+    def post(self, path: str, status: str = "in-progress", **fields: str) -> ElementTree.Element:
+        """POST a signed webhook; return the TwiML root (asserting a 200 XML answer)."""
+        params = call_params(self.sid, self.caller, status=status)
+        params.update(fields)
+        url = f"{self.base_url}{path}"
+        response = self.client.post(path, data=params, headers={"X-Twilio-Signature": sign(url, params)})
+        assert response.status_code == 200, response.data
+        assert response.mimetype == "application/xml"
+        root = twiml(response.get_data(as_text=True))
+        self.heard.append(spoken(root))
+        return root
+
+    def start(self) -> ElementTree.Element:
+        """The call comes in."""
+        return self.post("/voice", status="ringing")
+
+    def press(self, digits: str) -> ElementTree.Element:
+        return self.post("/voice/gather", Digits=digits, msg="Gather End")
+
+    def say(self, words: str, confidence: str = "0.91") -> ElementTree.Element:
+        return self.post("/voice/gather", SpeechResult=words, Confidence=confidence)
+
+    def silence(self) -> ElementTree.Element:
+        """The Gather timed out: Twilio still calls the action (actionOnEmptyResult), with nothing heard."""
+        return self.post("/voice/gather")
+
+    def dial_ended(self, status: str, duration: str = "0") -> ElementTree.Element:
+        return self.post(
+            "/voice/dial-status",
+            DialCallStatus=status,
+            DialCallSid=twilio_sid("CA"),
+            DialCallDuration=duration,
+            DialBridged="false",
+        )
+
+    def hang_up(self) -> int:
+        """Twilio's status callback for the ended call; returns the HTTP status."""
+        params = call_params(self.sid, self.caller, status="completed")
+        params.update(CallDuration="42", CallbackSource="call-progress-events", SequenceNumber="0")
+        signature = sign(f"{self.base_url}/voice/status", params)
+        return self.client.post("/voice/status", data=params, headers={"X-Twilio-Signature": signature}).status_code
+
+
+@pytest.fixture
+def call(client: FlaskClient) -> Call:
+    return Call(client, f"+1386555{next(_sids):04d}")
+
+
+@pytest.fixture
+def fake_twilio() -> Iterator[FakeTwilio]:
+    """A local fake of Twilio's REST API, for the texts the helpline sends."""
+    server = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN).start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")

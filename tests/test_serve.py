@@ -1,4 +1,4 @@
-"""The newcomer's path: `helpline serve` on embedded defaults answers a text about Volusia."""
+"""The newcomer's path: `helpline serve` on embedded defaults answers a text about Volusia, and a call."""
 
 from __future__ import annotations
 
@@ -58,6 +58,10 @@ def test_serve_on_embedded_defaults_answers_volusia(tmp_path: Path) -> None:
         assert "(386) 777-PEER" in reply
         assert "(800) 539-4228" in reply and "1-800-662-HELP (4357)" in reply
         assert (tmp_path / "instance" / "helpline.sqlite3").exists()
+        call = urllib.parse.urlencode({"CallSid": "CA" + "9" * 32, "From": "+13865550123"}).encode()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/voice", data=call, timeout=5) as response:
+            answer = response.read().decode()
+        assert "<Gather" in answer and "8 0 0, 5 3 9, 4 2 2 8" in answer
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
@@ -65,3 +69,5 @@ def test_serve_on_embedded_defaults_answers_volusia(tmp_path: Path) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
     assert proc.returncode is not None
+    assert proc.stdout is not None
+    assert "background worker started" in proc.stdout.read().decode()  # texts callers ask for get sent

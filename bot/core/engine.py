@@ -1,7 +1,10 @@
 """The flow engine: (context, session, inbound message) -> (new session, reply), for texts and calls alike.
 
-Order of reading a message, in every state: global words (MENU, BACK, HELP), paging (MORE), an open
-"did you mean" question, the state's own options, and then a county or ZIP, which works anywhere.
+Order of reading a message, in every state: on calls first the keys and words every call understands (0 or
+"operator" for a person, star to repeat, 9 for more time); then global words (MENU, BACK, HELP), paging
+(MORE), an open "did you mean" question, the state's own options, and then a county or ZIP, which works
+anywhere. Calls also bring events (the call began, a transfer ended) and count the tries in a row that
+went unheard or not understood: after two, the caller is put through to a person.
 The engine never formats for a channel; `render` does, and the hotlines ride on every `Reply`.
 """
 
@@ -11,10 +14,10 @@ import re
 from dataclasses import dataclass, replace
 
 from bot.core.directory import County, Directory
-from bot.core.flow import GLOBAL_WORDS, Flow, Option, State
-from bot.core.places import Gazetteer, PlaceMatch
-from bot.core.render import fit
-from bot.core.reply import Choice, Hotlines, Reply, Section
+from bot.core.flow import GLOBAL_WORDS, VOICE_KEYS, VOICE_WORDS, Flow, Option, State
+from bot.core.places import US_STATES, Gazetteer, PlaceMatch
+from bot.core.render import fit, spoken_number
+from bot.core.reply import Choice, Hotlines, Reply, Section, TextedList
 from bot.core.safety import CrisisScreen
 from bot.core.search import ZIP_RADIUS_MILES, find_near_zip, find_resources
 from bot.core.session import Session
@@ -25,15 +28,44 @@ NO = {"no", "n", "nope", "nah", "wrong"}
 MORE = {"more", "next", "mas"}
 DEFAULT_TOPIC = "peer-support"
 _GLOBAL = {word: action for action, words in GLOBAL_WORDS.items() for word in words}
+_VOICE = {word: action for action, words in VOICE_WORDS.items() for word in words}
+# Asking for a person anywhere in a sentence ("can I talk to someone?") is enough: better a transfer too many.
+_PERSON_PHRASES = ("operator", "representative", "real person", "talk to someone", "speak to someone",
+                   "talk with someone", "speak with someone", "talk to a person", "speak to a person")
+_ASKS_FOR_PERSON = re.compile(r"\b(?:" + "|".join(re.escape(p) for p in _PERSON_PHRASES) + r")\b")
+_NUMBER_WORDS = {
+    "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
+    "eight": "8", "nine": "9",
+}  # fmt: skip
+_SPOKEN_PREFIX = re.compile(r"^(?:press|option|number|pressing)\s+")
+_SPACED_DIGITS = re.compile(r"^[\d\s.,-]+$")
+_STATE_NAMES = {
+    code: " ".join(w if w == "of" else w.capitalize() for w in name.split()) for name, code in US_STATES.items()
+}
+
+MISSES_BEFORE_CONNECT = 2
+"""Silent or not-understood tries in a row, on a call, after which the caller is put through to a person."""
+MAX_DIAL_ATTEMPTS = 3
+"""Failed transfers after which 0 no longer dials again (the caller hears every number instead)."""
+LOW_CONFIDENCE = 0.4
+"""Below this speech-recognition confidence a heard county is confirmed before it is used."""
+DIAL_ANSWERED = {"completed", "answered"}
 
 
 @dataclass(frozen=True)
 class Inbound:
-    """One thing the person did: a text, a spoken phrase, or keys pressed on a call."""
+    """One thing the person did: a text, a spoken phrase, keys pressed on a call, or a call event.
+
+    `event` is "call" when a call begins (with `can_text`: whether we could text the caller), or
+    "dial:<status>" when a transfer to the 24/7 line ended. `confidence` is the speech recogniser's.
+    """
 
     text: str = ""
     channel: str = "sms"
     digits: str = ""
+    event: str = ""
+    confidence: float | None = None
+    can_text: bool = True
 
 
 @dataclass(frozen=True)
@@ -52,10 +84,11 @@ class Context:
 
 @dataclass(frozen=True)
 class Turn:
-    """The engine's answer: where the conversation now stands and what to say."""
+    """The engine's answer: where the conversation now stands and what to say (and whether that was a miss)."""
 
     session: Session
     reply: Reply
+    missed: bool = False
 
 
 def new_session(flow: Flow, language: str | None = None) -> Session:
@@ -67,25 +100,110 @@ def new_session(flow: Flow, language: str | None = None) -> Session:
 def step(ctx: Context, session: Session | None, inbound: Inbound, *, returning: bool = False) -> Turn:
     """Advance one conversation by one message."""
     flow = ctx.flow
-    said = inbound.digits or inbound.text
+    channel = inbound.channel
+    if inbound.event:
+        happened = _event(ctx, session, inbound)
+        return replace(happened, session=replace(happened.session, turns=happened.session.turns + 1))
     crisis = _crisis_turn(ctx, session, inbound)
     if crisis is not None:
         return crisis
-    folded = fold(said) if not inbound.digits else inbound.digits.strip()
+    folded = _heard(inbound)
+    doubtful = inbound.confidence is not None and inbound.confidence < LOW_CONFIDENCE
+    if session is not None and any(h not in flow.states for h in session.history):
+        # The flow was reloaded without some state this person passed through: BACK skips it.
+        session = replace(session, history=tuple(h for h in session.history if h in flow.states))
     if session is None or session.flow != flow.name or session.state not in flow.states:
         vanished = session is not None and session.flow == flow.name
         language = session.language if session is not None else None
         fresh = new_session(flow, language)
-        greeting = flow.message("welcome_back", fresh.language) if (returning or vanished) else ""
-        turn = _read(ctx, fresh, folded, inbound.channel) if folded else None
-        if turn is None:
-            turn = _show(ctx, fresh, flow.start, inbound.channel)
-        turn = _with_notice(turn, greeting, first=True)
+        if vanished:
+            # The message answered a menu that no longer exists: show the new menu rather than guess.
+            greeting, folded = flow.message("flow_changed", fresh.language, channel), ""
+        else:
+            greeting = flow.message("welcome_back", fresh.language, channel) if returning else ""
+        read = _read(ctx, fresh, folded, channel, doubtful) if folded else None
+        turn = read if read is not None else _show(ctx, fresh, flow.start, channel)
+        turn = _with_notice(replace(turn, missed=False), greeting, first=True)
+    elif channel == "voice" and not folded:
+        turn = replace(_again(ctx, session, channel, flow.message("no_input", session.language, channel)), missed=True)
     else:
-        turn = _read(ctx, session, folded, inbound.channel)
-        if turn is None:
-            turn = _show(ctx, session, session.state, inbound.channel, flow.message("not_understood", session.language))
+        read = _read(ctx, session, folded, channel, doubtful)
+        if read is None:
+            notice = flow.message("not_understood", session.language, channel)
+            read = replace(_show(ctx, session, session.state, channel, notice), missed=True)
+        turn = read
+    if channel == "voice":
+        turn = _count_miss(ctx, session, turn)
+        if turn.session.offered_person:
+            turn = replace(turn, session=replace(turn.session, offered_person=False))
     return replace(turn, session=replace(turn.session, turns=turn.session.turns + 1))
+
+
+def _heard(inbound: Inbound) -> str:
+    """What the person said or keyed, folded; on calls spoken digits and number words become digits."""
+    if inbound.digits:
+        return inbound.digits.strip()
+    folded = fold(inbound.text)
+    if inbound.channel != "voice" or not folded:
+        return folded
+    if _SPACED_DIGITS.match(inbound.text.strip()):
+        return re.sub(r"\D", "", inbound.text)
+    bare = _SPOKEN_PREFIX.sub("", folded)
+    return _NUMBER_WORDS.get(bare, bare if bare.isdigit() else folded)
+
+
+def _count_miss(ctx: Context, before: Session | None, turn: Turn) -> Turn:
+    """On calls: two silent or not-understood tries in a row put the caller through to a person."""
+    if not turn.missed:
+        if turn.session.misses:
+            turn = replace(turn, session=replace(turn.session, misses=0))
+        return turn
+    misses = (before.misses if before is not None else 0) + 1
+    session = replace(turn.session, misses=misses)
+    if misses < MISSES_BEFORE_CONNECT:
+        return Turn(session, replace(turn.reply, misses=misses), missed=True)
+    lang = session.language
+    if session.dial_failures:
+        # A transfer already failed on this call: say every number and end, rather than dial into a loop.
+        goodbye = ctx.flow.message("goodbye", lang, "voice")
+        reply = Reply(ctx.hotlines, notice=turn.reply.notice, speech=goodbye, action="hangup", crisis=True,
+                      expect="none")
+        return Turn(replace(session, misses=0), reply, missed=True)
+    notice = f"{turn.reply.notice} {ctx.flow.message('connect_no_choice', lang, 'voice')}".strip()
+    return Turn(replace(session, misses=0), Reply(ctx.hotlines, notice=notice, action="connect", expect="none"),
+                missed=True)
+
+
+def _event(ctx: Context, session: Session | None, inbound: Inbound) -> Turn:
+    """A call began, or a transfer to the 24/7 line ended."""
+    flow = ctx.flow
+    if inbound.event == "call" or session is None or session.state not in flow.states:
+        fresh = replace(new_session(flow), can_text=inbound.can_text)
+        if session is not None and inbound.event != "call":
+            fresh = replace(fresh, dial_failures=session.dial_failures, can_text=session.can_text)
+        if inbound.event == "call":
+            turn = _show(ctx, fresh, flow.start, "voice")
+            return replace(turn, reply=replace(turn.reply, crisis=True))
+        session = fresh
+    lang = session.language
+    status = inbound.event.removeprefix("dial:") if inbound.event.startswith("dial:") else ""
+    if status in DIAL_ANSWERED:
+        goodbye = flow.message("goodbye", lang, "voice")
+        return Turn(session, Reply(ctx.hotlines, speech=goodbye, action="hangup", crisis=True, expect="none"))
+    if status:
+        failed = replace(session, dial_failures=session.dial_failures + 1, misses=0)
+        turn = _show(ctx, failed, failed.state, "voice", flow.message("dial_failed", lang, "voice"))
+        return replace(turn, reply=replace(turn.reply, crisis=True))
+    return _show(ctx, session, session.state, "voice")
+
+
+def _connect(ctx: Context, session: Session) -> Turn:
+    """Put the caller through to the 24/7 line (unless that has failed too often on this call)."""
+    if session.dial_failures >= MAX_DIAL_ATTEMPTS:
+        notice = ctx.flow.message("dial_limit", session.language, "voice")
+        turn = _show(ctx, session, session.state, "voice", notice)
+        return replace(turn, reply=replace(turn.reply, crisis=True))
+    return Turn(replace(session, pending=()), Reply(ctx.hotlines, action="connect", expect="none"))
 
 
 def _crisis_turn(ctx: Context, session: Session | None, inbound: Inbound) -> Turn | None:
@@ -100,6 +218,8 @@ def _crisis_turn(ctx: Context, session: Session | None, inbound: Inbound) -> Tur
         kept = new_session(ctx.flow, kept.language if kept is not None else None)
     text = ctx.crisis.answer(match, kept.language, inbound.channel)
     reply = Reply(ctx.hotlines, text=text, crisis=True, expect="none", tags=(f"crisis:{match.category}",))
+    if inbound.channel == "voice":
+        kept = replace(kept, offered_person=True, misses=0)  # the answer ends "press 0 or say yes"
     return Turn(replace(kept, turns=kept.turns + 1), reply)
 
 
@@ -110,20 +230,32 @@ def _with_notice(turn: Turn, notice: str, first: bool = False) -> Turn:
     return replace(turn, reply=replace(turn.reply, notice=joined))
 
 
-def _read(ctx: Context, session: Session, folded: str, channel: str) -> Turn | None:
+def _read(ctx: Context, session: Session, folded: str, channel: str, doubtful: bool = False) -> Turn | None:
     """Interpret a folded message in the session's state; None when it means nothing here."""
     flow = ctx.flow
     state = flow.states[session.state]
+    lang = session.language
+    if channel == "voice":
+        if session.offered_person and folded in YES:
+            return _connect(ctx, session)
+        intent = VOICE_KEYS.get(folded) or _VOICE.get(folded) or ("connect" if _ASKS_FOR_PERSON.search(folded) else "")
+        if intent == "connect":
+            return _connect(ctx, session)
+        if intent == "repeat":
+            return _again(ctx, session, channel)
+        if intent == "wait":
+            shown = _show(ctx, session, session.state, channel)
+            return replace(shown, reply=replace(shown.reply, wait=True))
     action = _GLOBAL.get(folded)
     if action == "menu":
         return _show(ctx, replace(session, history=(), pending=(), offset=0, state=flow.start), flow.start, channel)
     if action == "back":
         if not session.history:
-            return _show(ctx, session, session.state, channel, flow.message("at_start", session.language))
+            return _show(ctx, session, session.state, channel, flow.message("at_start", lang, channel))
         previous = session.back()
         return _show(ctx, previous, previous.state, channel)
     if action == "help":
-        help_text = flow.message("help", session.language).format_map(_values(ctx, session))
+        help_text = flow.message("help", lang, channel).format_map(_values(ctx, session, channel))
         return _show(ctx, session, session.state, channel, help_text)
     if folded in MORE and state.show == "resources":
         return _show(ctx, session, session.state, channel, page=True)
@@ -132,19 +264,42 @@ def _read(ctx: Context, session: Session, folded: str, channel: str) -> Turn | N
         if answered is not None:
             return answered
         session = replace(session, pending=())
-    option = _pick_option(state, folded, session.language, channel)
+    option = _pick_option(state, folded, lang, channel, session)
     if option is not None:
+        if option.do == "repeat":
+            return _show(ctx, session, session.state, channel)
+        if option.do == "text_list":
+            return _text_list(ctx, session, state, channel)
         moved = session.goto(option.goto).with_vars(**option.sets)
         return _show(ctx, moved, option.goto, channel)
     if folded and not (folded.isdigit() and len(folded) < 5):
-        return _read_place(ctx, session, state, folded, channel)
+        return _read_place(ctx, session, state, folded, channel, doubtful)
     return None
 
 
-def _pick_option(state: State, folded: str, language: str, channel: str) -> Option | None:
-    options = state.options_for(channel)
+def _text_list(ctx: Context, session: Session, state: State, channel: str) -> Turn:
+    """The caller asked for the resources just read, by text: the whole list, worded for a text."""
+    county = ctx.places.counties.get(session.vars.get("county", ""))
+    shown = _show(ctx, session, state.name, channel)
+    if county is None:
+        return shown
+    title = _sentence(state.text.get(session.language, ctx.flow.default_language).format_map(_values(ctx, session)))
+    topic = session.vars.get("topic", DEFAULT_TOPIC)
+    texted = TextedList(title, _result_sections(ctx, session, county, "sms"), key=f"{county.key}|{topic}")
+    reply = replace(shown.reply, text="", speech="", sections=(), more=0, hint="", texted=texted)
+    return Turn(replace(shown.session, offset=session.offset), reply)
+
+
+def _options(state: State, channel: str, session: Session) -> list[Option]:
+    """The options offered here on `channel`, by digit; sending a text only when the caller can get one."""
+    options = [o for o in state.options_for(channel) if o.do != "text_list" or session.can_text]
+    return sorted(options, key=lambda o: o.key_for(channel))
+
+
+def _pick_option(state: State, folded: str, language: str, channel: str, session: Session) -> Option | None:
+    options = _options(state, channel, session)
     for o in options:
-        if folded == o.key:
+        if folded == o.key_for(channel):
             return o
     for o in options:
         if folded in o.keywords.get(language, ()):
@@ -157,42 +312,65 @@ def _pick_option(state: State, folded: str, language: str, channel: str) -> Opti
     return contained[0] if len(contained) == 1 else None
 
 
-def _read_place(ctx: Context, session: Session, state: State, folded: str, channel: str) -> Turn | None:
+def _read_place(
+    ctx: Context, session: Session, state: State, folded: str, channel: str, doubtful: bool = False
+) -> Turn | None:
     flow = ctx.flow
     topic = session.vars.get("topic", DEFAULT_TOPIC)
     match: PlaceMatch = ctx.places.resolve(folded, ctx.prefer_states, ctx.directory.counties_served(topic))
     lang = session.language
+    if match.county is not None and doubtful and not match.zip_code:
+        # The recogniser was unsure what it heard: confirm the county rather than read the wrong one.
+        match = PlaceMatch(candidates=(match.county,))
     if match.county is not None:
         return _show_results(ctx, session, match.county, channel, match.zip_code or "")
     if match.candidates:
-        pending = tuple(c.key for c in match.candidates)
-        asking = replace(session, pending=pending)
-        if len(match.candidates) == 1:
-            question = flow.message("did_you_mean", lang).format_map(_Vars(county=match.candidates[0].label))
-            return Turn(asking, Reply(ctx.hotlines, text=question, expect="confirm"))
-        choices = tuple(Choice(str(i), c.label, c.label) for i, c in enumerate(match.candidates, 1))
-        question = flow.message("did_you_mean_many", lang)
-        return Turn(asking, Reply(ctx.hotlines, text=question, choices=choices, expect="choice"))
+        return _question(ctx, replace(session, pending=tuple(c.key for c in match.candidates)), channel)
     if match.zip_unknown:
-        notice = flow.message("zip_unknown", lang).format_map(_Vars(zip=match.zip_code or ""))
-        return _show(ctx, session, session.state, channel, notice)
+        zip_code = match.zip_code or ""
+        said = " ".join(zip_code) if channel == "voice" else zip_code
+        notice = flow.message("zip_unknown", lang, channel).format_map(_Vars(zip=said))
+        return replace(_show(ctx, session, session.state, channel, notice), missed=True)
     if state.expect == "place":
-        return _show(ctx, session, session.state, channel, flow.message("place_unknown", lang))
+        return replace(_show(ctx, session, session.state, channel, flow.message("place_unknown", lang, channel)),
+                       missed=True)
     return None
+
+
+def _question(ctx: Context, session: Session, channel: str, notice: str = "") -> Turn:
+    """Ask which of the pending counties the person meant ("Did you mean ...?")."""
+    flow, lang = ctx.flow, session.language
+    counties = [ctx.places.counties[k] for k in session.pending if k in ctx.places.counties]
+    if len(counties) == 1:
+        county = _place_name(counties[0], channel)
+        question = flow.message("did_you_mean", lang, channel).format_map(_Vars(county=county))
+        return Turn(session, Reply(ctx.hotlines, text=question, notice=notice, expect="confirm"))
+    choices = tuple(Choice(str(i), c.label, _place_name(c, channel)) for i, c in enumerate(counties, 1))
+    question = flow.message("did_you_mean_many", lang, channel)
+    return Turn(session, Reply(ctx.hotlines, text=question, notice=notice, choices=choices, expect="choice"))
+
+
+def _again(ctx: Context, session: Session, channel: str, notice: str = "") -> Turn:
+    """Say the current state again, or the open "did you mean" question if there is one."""
+    if session.pending:
+        return _question(ctx, session, channel, notice)
+    return _show(ctx, session, session.state, channel, notice)
 
 
 def _answer_pending(ctx: Context, session: Session, folded: str, channel: str) -> Turn | None:
     counties = [ctx.places.counties[k] for k in session.pending if k in ctx.places.counties]
     chosen: County | None = None
+    # On a call a single "did you mean" is answered 1 for yes, 2 for no.
+    said_no = folded in NO or (channel == "voice" and len(counties) == 1 and folded == "2")
     if folded in YES and len(counties) == 1:
         chosen = counties[0]
-    elif folded.isdigit() and 1 <= int(folded) <= len(counties):
-        chosen = counties[int(folded) - 1]
-    elif folded in NO:
+    elif said_no:
         place_state = _place_state(ctx.flow)
         cleared = replace(session, pending=())
         target = place_state or session.state
         return _show(ctx, cleared.goto(target), target, channel)
+    elif folded.isdigit() and 1 <= int(folded) <= len(counties):
+        chosen = counties[int(folded) - 1]
     if chosen is None:
         return None
     return _show_results(ctx, replace(session, pending=()), chosen, channel)
@@ -206,11 +384,16 @@ def _place_state(flow: Flow) -> str | None:
 
 
 def _show_results(ctx: Context, session: Session, county: County, channel: str, zip_code: str = "") -> Turn:
-    vars_ = {"county": county.key, "zip": zip_code}
+    vars_ = {"county": county.key}
     if "topic" not in session.vars:
         vars_["topic"] = DEFAULT_TOPIC
+    if zip_code:
+        vars_["zip"] = zip_code  # a search from a ZIP code measures distances from it
     target = ctx.flow.results_state
-    return _show(ctx, session.goto(target).with_vars(**vars_), target, channel)
+    moved = session.goto(target)
+    if "zip" in moved.vars and not zip_code:
+        moved = replace(moved, vars={k: v for k, v in moved.vars.items() if k != "zip"})
+    return _show(ctx, moved.with_vars(**vars_), target, channel)
 
 
 def _show(
@@ -221,16 +404,16 @@ def _show(
     state = flow.states[name]
     session = replace(session, state=name).with_vars(**state.sets) if state.sets else replace(session, state=name)
     lang = session.language
-    values = _values(ctx, session)
+    values = _values(ctx, session, channel)
     text = _sentence(state.text.get(lang, flow.default_language).format_map(values))
     speech = _sentence(state.speech.get(lang, flow.default_language).format_map(values)) if state.speech else ""
     choices = tuple(
         Choice(
-            o.key,
+            o.key_for(channel),
             o.label.get(lang, flow.default_language),
             (o.spoken or o.label).get(lang, flow.default_language),
         )
-        for o in state.options_for(channel)
+        for o in _options(state, channel, session)
     )
     reply = Reply(ctx.hotlines, text=text, speech=speech, notice=notice, choices=choices, expect=state.expect)
     if state.show != "resources":
@@ -239,19 +422,19 @@ def _show(
     if county is None:
         place_state = _place_state(flow) or flow.start
         return _show(ctx, session.goto(place_state), place_state, channel, notice)
-    sections = _result_sections(ctx, session, county)
+    sections = _result_sections(ctx, session, county, channel)
     if not sections[0].resources:
-        reply = replace(reply, text="")
+        reply = replace(reply, text="", speech="")
     offset = session.offset if page else 0
     reply, shown = fit(replace(reply, sections=sections), channel, ctx.sms_budget, skip=offset)
     if page and shown == 0:
-        reply = replace(reply, notice=f"{notice} {flow.message('no_more', lang)}".strip())
+        reply = replace(reply, notice=f"{notice} {flow.message('no_more', lang, channel)}".strip())
     if reply.more:
-        reply = replace(reply, hint=flow.message("more", lang).format_map(_Vars(count=str(reply.more))))
+        reply = replace(reply, hint=flow.message("more", lang, channel).format_map(_Vars(count=str(reply.more))))
     return Turn(replace(session, offset=offset + shown), reply)
 
 
-def _result_sections(ctx: Context, session: Session, county: County) -> tuple[Section, ...]:
+def _result_sections(ctx: Context, session: Session, county: County, channel: str = "sms") -> tuple[Section, ...]:
     flow, lang = ctx.flow, session.language
     topic = session.vars.get("topic", DEFAULT_TOPIC)
     zip_code = session.vars.get("zip", "")
@@ -259,25 +442,32 @@ def _result_sections(ctx: Context, session: Session, county: County) -> tuple[Se
         result = find_near_zip(ctx.directory, ctx.places, county, zip_code, topic, ctx.zip_radius_miles)
     else:
         result = find_resources(ctx.directory, ctx.places, county, topic)
-    values = _values(ctx, session)
+    values = _values(ctx, session, channel)
     sections: list[Section] = []
     if result.local:
         sections.append(Section("", result.local))
     else:
-        sections.append(Section(_sentence(flow.message("no_local", lang).format_map(values)), ()))
+        sections.append(Section(_sentence(flow.message("no_local", lang, channel).format_map(values)), ()))
         for near in result.nearby:
-            title = flow.message("nearby", lang).format_map(
-                _Vars(values, county=near.county.label, miles=str(round(near.miles)))
+            title = flow.message("nearby", lang, channel).format_map(
+                _Vars(values, county=_place_name(near.county, channel), miles=str(round(near.miles)))
             )
             sections.append(Section(title, near.resources))
     if result.around:
-        title = flow.message("within", lang).format_map(
+        title = flow.message("within", lang, channel).format_map(
             _Vars(values, miles=f"{result.radius:g}", zip=result.zip_code)
         )
         sections.append(Section(title, result.around))
     if result.national:
-        sections.append(Section(flow.message("national", lang).format_map(values), result.national))
+        sections.append(Section(flow.message("national", lang, channel).format_map(values), result.national))
     return tuple(sections)
+
+
+def _place_name(county: County, channel: str) -> str:
+    """`Volusia County, FL` in a text; `Volusia County, Florida` aloud (a caller should not hear "F L")."""
+    if channel == "voice":
+        return f"{county.name}, {_STATE_NAMES.get(county.state, county.state)}"
+    return county.label
 
 
 def _sentence(text: str) -> str:
@@ -292,16 +482,21 @@ class _Vars(dict[str, str]):
         return ""
 
 
-def _values(ctx: Context, session: Session) -> _Vars:
+def _values(ctx: Context, session: Session, channel: str = "sms") -> _Vars:
     flow, lang = ctx.flow, session.language
     county = ctx.places.counties.get(session.vars.get("county", ""))
     h = ctx.hotlines
+    if channel == "voice":
+        hotline = f"{h.hotline_name} at {spoken_number(h.hotline)}"
+        samhsa = f"{h.samhsa_name} at {spoken_number(h.samhsa)}"
+    else:
+        hotline, samhsa = f"{h.hotline_name} {h.hotline.text}", f"{h.samhsa_name} {h.samhsa.text}"
     return _Vars(
         program=h.program,
         topic=flow.topic_label(session.vars.get("topic", DEFAULT_TOPIC), lang),
-        county=county.label if county else "",
-        hotline=f"{h.hotline_name} {h.hotline.text}",
-        samhsa=f"{h.samhsa_name} {h.samhsa.text}",
+        county=_place_name(county, channel) if county else "",
+        hotline=hotline,
+        samhsa=samhsa,
     )
 
 

@@ -24,6 +24,40 @@ PLACEHOLDERS = {"program", "topic", "county", "hotline", "samhsa"}
 EXPECTS = {"choice", "place", "none"}
 SHOWS = {"resources", "hotlines"}
 
+VOICE_KEYS: dict[str, str] = {"0": "connect", "*": "repeat", "9": "wait"}
+"""Keys that mean the same on every call, in every state: 0 a person, star the menu again, 9 more time."""
+
+VOICE_WORDS: dict[str, tuple[str, ...]] = {
+    "connect": (
+        "operator", "agent", "representative", "person", "a person", "real person", "human", "someone",
+        "talk to someone", "speak to someone", "talk to a person", "speak to a person", "counselor",
+    ),
+    "repeat": ("repeat", "repeat that", "again", "say that again", "say again", "come again"),
+    "wait": ("wait", "more time", "hold on", "hang on", "one moment", "one minute", "just a minute",
+             "give me a minute", "give me a moment"),
+}
+"""What a caller may say instead of pressing 0, star or 9. Options on calls must not use these words."""
+
+OPTION_ACTIONS = {"text_list", "repeat"}
+"""`do:` values: send the resources just read by text (calls only), or say the state again."""
+
+MAX_VOICE_LEVELS = 3
+"""Menus a caller may meet one inside another (the loader refuses more; `flow_check` limits options to 4)."""
+
+DEFAULT_VOICE_MESSAGES: dict[str, str] = {
+    "no_input": "Sorry, I didn't hear anything.",
+    "connect_no_choice": "Let me connect you with someone who can help.",
+    "dial_failed": "We couldn't connect your call just now.",
+    "dial_limit": "We still can't connect your call.",
+    "goodbye": "Thank you for calling. Take care of yourself.",
+}
+"""Messages only calls use; a flow's `voice_messages:` may reword them (and any of `messages:`)."""
+
+DEFAULT_MESSAGES: dict[str, str] = {
+    "within": "Also within {miles} miles of {zip}:",
+}
+"""Messages a flow may leave out (they came after flows were written); `messages:` rewords them."""
+
 
 @dataclass(frozen=True)
 class Text:
@@ -47,6 +81,12 @@ class Option:
     sets: dict[str, str] = field(default_factory=dict)
     channels: tuple[str, ...] = ("sms", "voice")
     line: int = 0
+    voice_key: str | None = None
+    do: str = ""
+
+    def key_for(self, channel: str) -> str:
+        """The digit that picks this option on `channel` (calls may use another digit than texts)."""
+        return self.voice_key if channel == "voice" and self.voice_key else self.key
 
 
 @dataclass(frozen=True)
@@ -79,12 +119,22 @@ class Flow:
     topics: dict[str, Text]
     results_state: str
     source: str = ""
+    voice_messages: dict[str, Text] = field(default_factory=dict)
 
     @property
     def default_language(self) -> str:
         return self.languages[0]
 
-    def message(self, key: str, language: str) -> str:
+    def message(self, key: str, language: str, channel: str = "sms") -> str:
+        """A message in `language`; on calls its spoken form when the flow has one."""
+        if channel == "voice":
+            spoken = self.voice_messages.get(key)
+            if spoken is not None:
+                return spoken.get(language, self.default_language)
+            if key not in self.messages and key in DEFAULT_VOICE_MESSAGES:
+                return DEFAULT_VOICE_MESSAGES[key]
+        if key not in self.messages:
+            return DEFAULT_MESSAGES[key]
         return self.messages[key].get(language, self.default_language)
 
     def topic_label(self, topic: str, language: str) -> str:

@@ -15,8 +15,26 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
-from bot.core.flow import EXPECTS, PLACEHOLDERS, RESERVED_WORDS, SHOWS, Flow, Option, State, Text
+from bot.core.flow import (
+    DEFAULT_MESSAGES,
+    DEFAULT_VOICE_MESSAGES,
+    EXPECTS,
+    MAX_VOICE_LEVELS,
+    OPTION_ACTIONS,
+    PLACEHOLDERS,
+    RESERVED_WORDS,
+    SHOWS,
+    VOICE_KEYS,
+    VOICE_WORDS,
+    Flow,
+    Option,
+    State,
+    Text,
+)
 from bot.core.text import fold
+
+_VOICE_WORDS = {w for words in VOICE_WORDS.values() for w in words}
+CHANNELS = ("sms", "voice")
 
 MESSAGE_KEYS = (
     "welcome_back",
@@ -37,6 +55,7 @@ MESSAGE_KEYS = (
     "unavailable",
     "opted_out",
     "opted_in",
+    "flow_changed",
 )
 MESSAGE_PLACEHOLDERS = PLACEHOLDERS | {"zip", "miles", "count"}
 
@@ -170,7 +189,7 @@ def _build(r: _Reader, raw: Any) -> Flow | None:
     messages: dict[str, Text] = {}
     msg_node = r.mapping(root.get("messages"), "messages", r.line_of(root, "messages") if "messages" in root else 1)
     for key in MESSAGE_KEYS:
-        if key not in msg_node:
+        if key not in msg_node and key not in DEFAULT_MESSAGES:
             r.fail(r.line_of(root, "messages") if "messages" in root else 1, f"messages.{key} is missing")
     for key, value in msg_node.items():
         if key not in MESSAGE_KEYS:
@@ -179,6 +198,17 @@ def _build(r: _Reader, raw: Any) -> Flow | None:
         text = r.text(value, f"messages.{key}", r.line_of(msg_node, key), languages)
         if text:
             messages[str(key)] = text
+
+    voice_messages: dict[str, Text] = {}
+    if "voice_messages" in root:
+        vm_node = r.mapping(root.get("voice_messages"), "voice_messages", r.line_of(root, "voice_messages"))
+        for key, value in vm_node.items():
+            if key not in MESSAGE_KEYS and key not in DEFAULT_VOICE_MESSAGES:
+                r.fail(r.line_of(vm_node, key), f"voice_messages.{key} is not a message the engine uses")
+                continue
+            text = r.text(value, f"messages.{key} (voice)", r.line_of(vm_node, key), languages)
+            if text:
+                voice_messages[str(key)] = text
 
     topics: dict[str, Text] = {}
     topic_node = r.mapping(root.get("topics", CommentedMap()), "topics", r.line_of(root, "topics") if "topics" in root else 1)
@@ -198,7 +228,7 @@ def _build(r: _Reader, raw: Any) -> Flow | None:
         r.fail(r.line_of(root, "states") if "states" in root else 1, f"exactly one state must have `show: resources`, found {len(results)}")
     for state in states.values():
         targets = [(state.goto, state.line)] if state.goto else []
-        targets += [(o.goto, o.line) for o in state.options]
+        targets += [(o.goto, o.line) for o in state.options if o.goto]
         for target, line in targets:
             if target not in states:
                 r.fail(line, f"state {state.name!r} goes to {target!r}, which is not defined")
@@ -208,6 +238,12 @@ def _build(r: _Reader, raw: Any) -> Flow | None:
                     r.fail(o.line, f"option {o.key!r} sets topic {o.sets[key]!r}, which is not under topics")
         if state.expect == "place" and not state.goto:
             r.fail(state.line, f"state {state.name!r} expects a place but has no `goto:` for when one is found")
+        for o in state.options:
+            if o.do == "text_list" and state.show != "resources":
+                r.fail(o.line, f"state {state.name!r}: option {o.key} sends the resource list by text, "
+                       "but this state shows no resources")
+    if not r.problems:
+        _check_voice_levels(r, states, start)
     if r.problems:
         return None
     return Flow(
@@ -219,7 +255,31 @@ def _build(r: _Reader, raw: Any) -> Flow | None:
         topics=topics,
         results_state=results[0],
         source=r.path,
+        voice_messages=voice_messages,
     )
+
+
+def _check_voice_levels(r: _Reader, states: dict[str, State], start: str) -> None:
+    """A caller hears at most `MAX_VOICE_LEVELS` menus, one inside another, before reaching what they need."""
+
+    def is_menu(name: str) -> bool:
+        return bool(states[name].options_for("voice"))
+
+    level = {start: 1 if is_menu(start) else 0}
+    queue = [start]
+    while queue:
+        name = queue.pop(0)
+        state = states[name]
+        nexts = [o.goto for o in state.options_for("voice") if o.goto] + ([state.goto] if state.goto else [])
+        for target in nexts:
+            if target in level or target not in states:
+                continue
+            level[target] = level[name] + (1 if is_menu(target) else 0)
+            queue.append(target)
+    for name, depth in level.items():
+        if depth > MAX_VOICE_LEVELS:
+            r.fail(states[name].line, f"state {name!r} is menu level {depth} on calls "
+                   f"(a caller should meet at most {MAX_VOICE_LEVELS} menus, one inside another)")
 
 
 def _state(r: _Reader, name: str, node: Any, line: int, languages: tuple[str, ...]) -> State:
@@ -242,22 +302,29 @@ def _state(r: _Reader, name: str, node: Any, line: int, languages: tuple[str, ..
         r.fail(r.line_of(node, "options"), f"state {name!r}: options must be a list")
         opts_node = CommentedSeq()
     seen_keys: dict[str, int] = {}
-    seen_words: dict[str, str] = {}
+    seen_words: dict[str, Option] = {}
     for i, opt in enumerate(opts_node):
         o = _option(r, name, opt, r.line_of(opts_node, i), languages)
         if o is None:
             continue
-        if o.key in seen_keys:
-            r.fail(o.line, f"state {name!r}: digit {o.key} is used twice (first on line {seen_keys[o.key]})")
-        seen_keys[o.key] = o.line
+        for channel in o.channels:
+            digit = o.key_for(channel)
+            first = seen_keys.get(f"{channel}:{digit}")
+            if first is not None:
+                on = " on calls" if channel == "voice" else ""
+                r.fail(o.line, f"state {name!r}: digit {digit} is used twice{on} (first on line {first})")
+            seen_keys[f"{channel}:{digit}"] = o.line
         for lang, words in o.keywords.items():
             for word in words:
                 if word in RESERVED_WORDS:
                     r.fail(o.line, f"state {name!r}: keyword {word!r} collides with a global word")
-                other = seen_words.get(f"{lang}:{word}")
-                if other and other != o.key:
-                    r.fail(o.line, f"state {name!r}: keyword {word!r} picks both option {other} and {o.key}")
-                seen_words[f"{lang}:{word}"] = o.key
+                if "voice" in o.channels and word in _VOICE_WORDS:
+                    r.fail(o.line, f"state {name!r}: keyword {word!r} collides with a word every call understands")
+                clashes = {id(other): other for c in o.channels if (other := seen_words.get(f"{c}:{lang}:{word}"))}
+                for other in clashes.values():
+                    r.fail(o.line, f"state {name!r}: keyword {word!r} picks both option {other.key} and {o.key}")
+                for channel in o.channels:
+                    seen_words[f"{channel}:{lang}:{word}"] = o
         options.append(o)
     sets = {str(k): str(v) for k, v in dict(node.get("set") or {}).items()}
     return State(
@@ -281,8 +348,15 @@ def _option(r: _Reader, state: str, node: Any, line: int, languages: tuple[str, 
         return None
     if key == "0":
         r.fail(line, f"state {state!r}: digit 0 is reserved for talking to a person")
-    if not node.get("goto"):
+    do = str(node.get("do") or "")
+    if do and do not in OPTION_ACTIONS:
+        known = ", ".join(sorted(OPTION_ACTIONS))
+        r.fail(line, f"state {state!r}: option {key} has unknown `do: {do}` (known: {known})")
+    if not node.get("goto") and not do:
         r.fail(line, f"state {state!r}: option {key} has no `goto:`")
+    voice_key = str(node["voice_key"]).strip() if node.get("voice_key") is not None else None
+    if voice_key is not None and not (len(voice_key) == 1 and voice_key.isdigit()):
+        r.fail(line, f"state {state!r}: option {key} voice_key must be one keypad digit, got {voice_key!r}")
     label = r.text(node.get("label"), f"states.{state}.options[{key}].label", line, languages) or Text({})
     spoken = r.text(node.get("spoken"), f"states.{state}.options[{key}].spoken", line, languages, required=False)
     keywords: dict[str, tuple[str, ...]] = {}
@@ -297,10 +371,17 @@ def _option(r: _Reader, state: str, node: Any, line: int, languages: tuple[str, 
             r.fail(line, f"state {state!r}: option {key} has keywords for unknown language {lang!r}")
             continue
         keywords[str(lang)] = tuple(fold(str(w)) for w in (words or []) if fold(str(w)))
-    channels = tuple(str(c) for c in (node.get("channels") or ("sms", "voice")))
+    channels = tuple(str(c) for c in (node.get("channels") or CHANNELS))
     for c in channels:
-        if c not in {"sms", "voice"}:
+        if c not in CHANNELS:
             r.fail(line, f"state {state!r}: option {key} has unknown channel {c!r}")
+    if "voice" in channels:
+        digit = voice_key or key
+        if digit in VOICE_KEYS:
+            r.fail(line, f"state {state!r}: option {key}: on calls digit {digit} is reserved "
+                   f"({VOICE_KEYS[digit]}); give it another `voice_key:` or `channels: [sms]`")
+    if do == "text_list" and channels != ("voice",):
+        r.fail(line, f"state {state!r}: option {key} sends a text of what a caller heard: it needs `channels: [voice]`")
     return Option(
         key=key,
         label=label,
@@ -310,4 +391,6 @@ def _option(r: _Reader, state: str, node: Any, line: int, languages: tuple[str, 
         sets={str(k): str(v) for k, v in dict(node.get("set") or {}).items()},
         channels=channels,
         line=line,
+        voice_key=voice_key,
+        do=do,
     )

@@ -1,19 +1,22 @@
 """Turning a `Reply` into what a phone shows (SMS) or what a caller hears (voice), as plain text.
 
 TwiML is not made here (that is the web layer's job); this module decides the words, keeps texts within
-the segment budget, and always ends with the hotlines.
+the segment budget, and always ends with the hotlines. On a call every prompt names the 24/7 line (press 0)
+and reads the SAMHSA number; numbers are read digit by digit, grouped as people say them.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import replace
 
 from bot.core.directory import Phone, Resource
-from bot.core.reply import Hotlines, Reply, Section
+from bot.core.reply import Choice, Hotlines, Reply, Section, TextedList
 from bot.core.segments import MAX_SMS_CHARS, count
 
-VOICE_PAGE = 3
+VOICE_PAGE = 5
+"""Resources read aloud at once; the whole list can always be had by text."""
 
 
 def sms_footer(h: Hotlines) -> str:
@@ -135,3 +138,117 @@ def sms_body(reply: Reply) -> str:
     if len(trimmed) <= MAX_SMS_CHARS:
         return trimmed
     return sms_footer(reply.hotlines)
+
+
+# --- Calls -------------------------------------------------------------------------------------------
+
+_DIGIT_RUN = re.compile(r"\d{3,}")
+_URL_SCHEME = re.compile(r"^(?:https?://)?(?:www\.)?")
+
+TEXT_OUTCOMES = {
+    "queued": "I'm sending this list by text to the number you're calling from. It should arrive in a minute or two.",
+    "already": "This list is already on its way to you by text.",
+    "opted_out": "This number has asked not to get texts from us, so I can't send the list.",
+    "unavailable": "Sorry, I can't send a text to the number you're calling from.",
+    "failed": "Sorry, I couldn't send the text just now.",
+}
+"""What a caller hears after asking for the list by text, by what became of the request."""
+
+
+def speakable(text: str) -> str:
+    """Words a speech engine reads well: "24/7" as "twenty-four seven", long numbers digit by digit."""
+    text = text.replace("24/7", "twenty-four seven")
+    return _DIGIT_RUN.sub(lambda m: " ".join(m.group(0)), text)
+
+
+def _lower_first(phrase: str) -> str:
+    """"Local peer support" -> "local peer support", but "SMART Recovery" and "Lake County" keep their capitals."""
+    words = phrase.split()
+    if not words or words[0].isupper() or any(w[:1].isupper() for w in words[1:]):
+        return phrase
+    return phrase[:1].lower() + phrase[1:]
+
+
+def spoken_choice(choice: Choice) -> str:
+    """`For local peer support, press 1.`, or `To get this list by text, press 1.`."""
+    phrase = choice.spoken.strip().rstrip(".")
+    if phrase.lower().startswith("to "):
+        return f"{phrase[:1].upper()}{phrase[1:]}, press {choice.key}."
+    return f"For {_lower_first(phrase)}, press {choice.key}."
+
+
+def voice_safety(h: Hotlines) -> str:
+    """What every caller hears first: 911, 988, the 24/7 line and SAMHSA, with the numbers read out."""
+    return (
+        "If this is an emergency, hang up and call 9 1 1. "
+        "If you are in crisis, you can call or text 9 8 8 at any time. "
+        f"To talk with someone now, call the {speakable(h.hotline_name)} at {spoken_number(h.hotline)}. "
+        f"The {speakable(h.samhsa_name)} is {spoken_number(h.samhsa)}."
+    )
+
+
+def voice_footer(h: Hotlines) -> str:
+    """The end of every prompt: a person is one key away, and the SAMHSA number."""
+    return (
+        f"To talk with someone at the {speakable(h.hotline_name)}, press 0. "
+        f"You can also call the {speakable(h.samhsa_name)} at {spoken_number(h.samhsa)}."
+    )
+
+
+def voice_resource(r: Resource) -> str:
+    """`Volusia Recovery Alliance: 3 8 6, 7 7 7, 7 3 3 7.`"""
+    phones = [p for p in r.phones if p.kind == "voice"]
+    if phones:
+        return f"{r.name}: {spoken_number(phones[0])}."
+    if r.text_instructions:
+        return f"{r.name}: {speakable(r.text_instructions).rstrip('.')}."
+    if r.url:
+        site = _URL_SCHEME.sub("", r.url).rstrip("/").split("/")[0]
+        return f"{r.name}: online at {site.replace('.', ' dot ')}."
+    return f"{r.name}."
+
+
+def voice_lines(reply: Reply) -> list[str]:
+    """Everything a caller hears for one reply, as short paragraphs (each becomes one `<Say>`)."""
+    h = reply.hotlines
+    lines = [speakable(reply.notice)] if reply.notice else []
+    if reply.wait:
+        lines.append("Take your time. When you're ready, press a number or say what you need. "
+                     "To hear the choices again, press star.")
+        lines.append(voice_footer(h))
+        return lines
+    if reply.spoken:
+        lines.append(speakable(reply.spoken))
+    if reply.crisis or "degraded" in reply.tags:
+        lines.append(voice_safety(h))
+    for section in reply.sections:
+        if section.title:
+            lines.append(speakable(section.title).rstrip(":") + ".")
+        lines.extend(voice_resource(r) for r in section.resources)
+    if reply.hint:
+        lines.append(speakable(reply.hint))
+    if reply.action == "connect":
+        lines.append(f"Connecting you to the {speakable(h.hotline_name)} now. Please stay on the line.")
+        return lines
+    if reply.action == "hangup":
+        if not reply.crisis:
+            lines.append(voice_safety(h))
+        lines.append("Goodbye.")
+        return lines
+    if reply.choices:
+        lines.append(" ".join(spoken_choice(c) for c in reply.choices))
+    tips = "To hear this again, press star."
+    if reply.misses:
+        tips += " If you need more time, press 9."
+    lines.append(tips)
+    lines.append("To talk with someone now, press 0." if reply.crisis else voice_footer(h))
+    return lines
+
+
+def texted_list_body(texted: TextedList, hotlines: Hotlines, sms_budget: int) -> str:
+    """The text a caller asked for: what they heard, the whole list, and the hotlines, within the budget."""
+    intro = f"The list from your call to the {hotlines.program}:\n{texted.title}"
+    reply, _ = fit(Reply(hotlines, text=intro, sections=texted.sections, expect="none"), "sms", sms_budget)
+    if reply.more:
+        reply = replace(reply, hint=f"Call us back to hear {reply.more} more.")
+    return sms_body(reply)

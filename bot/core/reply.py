@@ -40,8 +40,23 @@ class Section:
 
 
 @dataclass(frozen=True)
+class TextedList:
+    """Resources a caller asked to receive by text: what to send, and what makes the request unique in a call."""
+
+    title: str
+    sections: tuple[Section, ...]
+    key: str
+
+
+@dataclass(frozen=True)
 class Reply:
-    """What to tell the person, before channel formatting."""
+    """What to tell the person, before channel formatting.
+
+    On calls: `action` is "" (listen for the next choice), "connect" (put the caller through to the 24/7
+    line) or "hangup"; `crisis` means read every line in full (911, 988, the 24/7 line and SAMHSA);
+    `misses` counts the tries in a row that were silent or not understood; `wait` gives the caller more
+    time; `texted` is a list the caller asked to get by text, which the web layer hands to a job.
+    """
 
     hotlines: Hotlines
     text: str = ""
@@ -55,6 +70,10 @@ class Reply:
     crisis: bool = False
     end: bool = False
     tags: tuple[str, ...] = field(default=())
+    action: str = ""
+    misses: int = 0
+    wait: bool = False
+    texted: TextedList | None = None
 
     @property
     def spoken(self) -> str:

@@ -45,6 +45,7 @@ messages:
   unavailable: "Our directory is not available right now. Please call:"
   opted_out: "You're unsubscribed from {program} and will get no more messages. Reply START to resubscribe."
   opted_in: "You're resubscribed to {program}. Reply STOP to opt out."
+  flow_changed: "Our menu has changed, so we're starting again."
 """
 
 SAFE_CRISIS_YAML = """

@@ -181,6 +181,24 @@ def load_dataset(data_dir: Path) -> Dataset:
     return Dataset(categories=categories, organizations=organizations, content_hash=digest)
 
 
+def collect_dataset(data_dir: Path) -> tuple[Dataset | None, list[DataFileError]]:
+    """Like `load_dataset`, but go on past a broken service or organization to report every one of them."""
+    data_dir = Path(data_dir)
+    try:
+        digest = content_hash(data_dir)
+        categories = _read_categories(data_dir / CATEGORIES_FILE)
+    except DataFileError as exc:
+        return None, [exc]
+    errors: list[DataFileError] = []
+    try:
+        organizations = _read_resources(data_dir / RESOURCES_FILE, {c.code for c in categories}, errors)
+    except DataFileError as exc:
+        errors.append(exc)
+    if errors:
+        return None, errors
+    return Dataset(categories=categories, organizations=organizations, content_hash=digest), []
+
+
 def _parse(path: Path) -> Any:
     yaml = YAML(typ="rt")
     yaml.version = (1, 2)
@@ -334,7 +352,9 @@ def _read_categories(path: Path) -> tuple[Category, ...]:
     return tuple(categories)
 
 
-def _read_resources(path: Path, known_categories: set[str]) -> tuple[OrganizationEntry, ...]:
+def _read_resources(
+    path: Path, known_categories: set[str], errors: list[DataFileError] | None = None
+) -> tuple[OrganizationEntry, ...]:
     doc = _parse(path)
     if not isinstance(doc, CommentedSeq):
         raise DataFileError(path, 1, f"expected a list of organizations, got {_describe(doc)}")
@@ -343,33 +363,57 @@ def _read_resources(path: Path, known_categories: set[str]) -> tuple[Organizatio
     location_ids: dict[str, int] = {}
     organizations = []
     for index, item in enumerate(doc):
-        line = int(doc.lc.item(index)[0]) + 1
-        org = _mapping(path, item, line, f"organization #{index + 1}")
-        org_id = org.slug("id")
-        org.what = f"organization {org_id!r}"
-        if org_id in org_ids:
-            raise org.error(f"duplicate organization id (first used on line {org_ids[org_id]})", "id")
-        org_ids[org_id] = org.line("id")
-        org.only(
-            {"id", "name", "source", "assured_date", "services"}, {"website", "description", "locations", "synthetic"}
-        )
-        synthetic = org.data.get("synthetic", False)
-        if synthetic is not True and synthetic is not False:
-            raise org.error(f"'synthetic' must be true or false, got {_describe(synthetic)}", "synthetic")
-        locations = []
-        for l_item, l_line in org.items("locations", required=False):
-            location = _read_location(path, l_item, l_line, org.what, f"{org_id}-location-{len(locations) + 1}")
-            if location.id in location_ids:
-                raise DataFileError(
-                    path, l_line, f"{org.what}: duplicate location id {location.id!r} (first used on line "
-                    f"{location_ids[location.id]})"
-                )
-            location_ids[location.id] = l_line
-            locations.append(location)
-        source = org.source("source", None)
-        assured = org.day("assured_date", None)
-        services = []
-        for s_item, s_line in org.items("services", required=True):
+        try:
+            organizations.append(
+                _read_organization(path, doc, index, item, known_categories, org_ids, service_ids, location_ids, errors)
+            )
+        except DataFileError as exc:
+            if errors is None:
+                raise
+            errors.append(exc)
+    return tuple(organizations)
+
+
+def _read_organization(
+    path: Path,
+    doc: CommentedSeq,
+    index: int,
+    item: Any,
+    known_categories: set[str],
+    org_ids: dict[str, int],
+    service_ids: dict[str, int],
+    location_ids: dict[str, int],
+    errors: list[DataFileError] | None,
+) -> OrganizationEntry:
+    line = int(doc.lc.item(index)[0]) + 1
+    org = _mapping(path, item, line, f"organization #{index + 1}")
+    org_id = org.slug("id")
+    org.what = f"organization {org_id!r}"
+    if org_id in org_ids:
+        raise org.error(f"duplicate organization id (first used on line {org_ids[org_id]})", "id")
+    org_ids[org_id] = org.line("id")
+    org.only(
+        {"id", "name", "source", "assured_date", "services"}, {"website", "description", "locations", "synthetic"}
+    )
+    synthetic = org.data.get("synthetic", False)
+    if synthetic is not True and synthetic is not False:
+        raise org.error(f"'synthetic' must be true or false, got {_describe(synthetic)}", "synthetic")
+    locations = []
+    for l_item, l_line in org.items("locations", required=False):
+        location = _read_location(path, l_item, l_line, org.what, f"{org_id}-location-{len(locations) + 1}")
+        if location.id in location_ids:
+            raise DataFileError(
+                path, l_line, f"{org.what}: duplicate location id {location.id!r} (first used on line "
+                f"{location_ids[location.id]})"
+            )
+        location_ids[location.id] = l_line
+        locations.append(location)
+    source = org.source("source", None)
+    assured = org.day("assured_date", None)
+    services = []
+    broken = 0
+    for s_item, s_line in org.items("services", required=True):
+        try:
             service = _read_service(path, s_item, s_line, source, assured, known_categories)
             if service.id in service_ids:
                 raise DataFileError(
@@ -377,24 +421,27 @@ def _read_resources(path: Path, known_categories: set[str]) -> tuple[Organizatio
                     s_line,
                     f"service {service.id!r}: duplicate service id (first used on line {service_ids[service.id]})",
                 )
-            service_ids[service.id] = s_line
-            services.append(service)
-        if not services:
-            raise org.error("has no services", "services")
-        organizations.append(
-            OrganizationEntry(
-                id=org_id,
-                name=org.req("name"),
-                source=source,
-                assured_date=assured,
-                services=tuple(services),
-                website=org.url("website"),
-                description=org.text("description", required=False),
-                locations=tuple(locations),
-                synthetic=synthetic,
-            )
-        )
-    return tuple(organizations)
+        except DataFileError as exc:
+            if errors is None:
+                raise
+            errors.append(exc)
+            broken += 1
+            continue
+        service_ids[service.id] = s_line
+        services.append(service)
+    if not services and not broken:
+        raise org.error("has no services", "services")
+    return OrganizationEntry(
+        id=org_id,
+        name=org.req("name"),
+        source=source,
+        assured_date=assured,
+        services=tuple(services),
+        website=org.url("website"),
+        description=org.text("description", required=False),
+        locations=tuple(locations),
+        synthetic=synthetic,
+    )
 
 
 def _read_location(path: Path, item: Any, line: int, owner: str, default_id: str) -> LocationEntry:

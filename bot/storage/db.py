@@ -133,8 +133,13 @@ class SyntheticDataRefused(ValueError):
     """The data folder holds generated benchmark data and `allow_synthetic` was not given."""
 
 
-def init_database(engine: Engine, data_dir: Path, *, allow_synthetic: bool = False) -> InitResult:
+def init_database(
+    engine: Engine, data_dir: Path, dataset: Dataset | None = None, *, allow_synthetic: bool = False
+) -> InitResult:
     """Upgrade the schema and load the data files, replacing the directory only when the files changed.
+
+    `dataset`, when given, is loaded instead of reading `data_dir` again: the reloader passes the exact
+    version it checked, so a file saved again meanwhile cannot slip in unchecked.
 
     The files' content hash is compared with the loaded one first, so an unchanged folder is not even parsed
     (parsing 100,000 services takes minutes; `helpline init` runs on every release). A directory marked
@@ -142,6 +147,8 @@ def init_database(engine: Engine, data_dir: Path, *, allow_synthetic: bool = Fal
     `allow_synthetic` is set (`ALLOW_SYNTHETIC_DATA=1`): it is for benchmarks, never for people.
     """
     data_dir = Path(data_dir)
+    if dataset is not None:
+        return install_dataset(engine, dataset, allow_synthetic=allow_synthetic)
     digest = content_hash(data_dir)
     if not allow_synthetic and _marked_synthetic(data_dir):
         raise _refusal(data_dir)
@@ -198,6 +205,7 @@ def _log_result(result: InitResult, source: str) -> None:
 def _take_init_lock(connection: Connection) -> None:
     """Serialise initialisation between processes until the surrounding transaction ends."""
     if connection.dialect.name == "postgresql":
+        # Held until commit: a second process waits, then sees the first one's content hash and skips.
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_INIT_LOCK_KEY})
     elif connection.dialect.name == "sqlite":
         dbapi_connection = connection.connection.dbapi_connection

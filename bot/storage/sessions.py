@@ -45,5 +45,10 @@ class RedisSessionStore:
         session_key, seen_key = self._keys(key)
         pipe = self.client.pipeline(transaction=False)
         pipe.set(session_key, json.dumps(session.to_dict(), separators=(",", ":")), ex=self.ttl)
-        pipe.set(seen_key, "1", ex=self.returning_ttl)
+        if not key.startswith("voice:"):  # a CallSid never calls again: "welcome back" is for texts only
+            pipe.set(seen_key, "1", ex=self.returning_ttl)
         pipe.execute()
+
+    def forget(self, key: str) -> None:
+        """Drop the session and the "wrote before" marker at once."""
+        self.client.delete(*self._keys(key))

@@ -34,23 +34,47 @@ def create_app(settings: Settings | None = None, redis_client: redis.Redis | Non
     app.extensions["helpline"] = parts.helpline
     register_blueprints(app)
     register_error_handlers(app, parts)
+    register_reloader(app, parts)
     return app
 
 
+def register_reloader(app: Flask, parts: Parts) -> None:
+    """Each request first lets the reloader look for changed flow and data files (cheaply, now and then)."""
+    reloader = parts.reloader
+    if reloader is None or parts.settings.reload_check_seconds <= 0:
+        return
+
+    @app.before_request
+    def look_for_changes() -> None:
+        try:
+            reloader.poll()
+        except Exception as exc:  # noqa: BLE001 - looking for a new version must never cost a reply
+            parts.helpline.faults.report("reload poll", exc)
+
+
 def register_blueprints(app: Flask) -> None:
-    from bot.web import health, sms
+    from bot.web import health, sms, voice
 
     app.register_blueprint(sms.bp)
+    app.register_blueprint(voice.bp)
     app.register_blueprint(health.bp)
 
 
 def register_error_handlers(app: Flask, parts: Parts) -> None:
-    """Any unexpected error on a webhook still answers 200 with the hotlines, never a 500."""
+    """Any unexpected error on a webhook still answers 200 with the hotlines, never a 500.
+
+    A call gets spoken TwiML (every line read out, then the 24/7 line); a status callback an empty 204.
+    """
     from bot.web.twiml import sms_twiml
+    from bot.web.voice import voice_fallback
 
     @app.errorhandler(Exception)
-    def on_error(exc: Exception) -> Response | HTTPException:
+    def on_error(exc: Exception) -> Response | HTTPException | tuple[str, int]:
         if isinstance(exc, HTTPException):
             return exc
         parts.helpline.faults.report(f"request {request.path}", exc)
+        if request.path.endswith("/status"):
+            return "", 204
+        if request.path.startswith("/voice"):
+            return voice_fallback(parts)
         return sms_twiml(fallback_reply(hotlines(parts.settings)))

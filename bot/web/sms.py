@@ -1,14 +1,23 @@
-"""`POST /sms`: Twilio's Messaging webhook, a thin adapter from form fields to `Helpline.converse`."""
+"""`POST /sms`: Twilio's Messaging webhook, a thin adapter from form fields to `Helpline.converse`.
+
+`POST /sms/status` takes the status callbacks of the texts we send (the lists callers ask for) and keeps
+only what tells whether a message was delivered: its SID, status and error code.
+"""
 
 from __future__ import annotations
+
+import logging
 
 from flask import Blueprint, Response, current_app, request
 
 from bot.core.engine import Inbound
 from bot.helpline import Helpline
+from bot.storage.outbox import record_delivery
 from bot.web.replay import once_per_delivery
 from bot.web.signature import twilio_signed
 from bot.web.twiml import empty_twiml, sms_twiml
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("sms", __name__)
 
@@ -24,7 +33,25 @@ def incoming_sms() -> Response:
     """Answer an inbound text with TwiML."""
     sender = request.form.get("From", "")
     body = request.form.get("Body", "")
-    outcome = helpline().converse("sms", sender or "unknown", Inbound(text=body, channel="sms"))
+    outcome = helpline().converse("sms", sender.strip(), Inbound(text=body, channel="sms"))
     if outcome.reply is None:
         return empty_twiml()
     return sms_twiml(outcome.reply)
+
+
+@bp.post("/sms/status")
+@twilio_signed
+def message_status() -> tuple[str, int]:
+    """Remember how far a text we sent got (delivered, undelivered, failed), by message SID only."""
+    sid = request.form.get("MessageSid", "")
+    status = request.form.get("MessageStatus", "")
+    if sid and status:
+        parts = current_app.extensions["helpline_parts"]
+        error = request.form.get("ErrorCode") or None
+        try:
+            record_delivery(parts.redis, sid, status, error)
+        except Exception as exc:  # noqa: BLE001 - a lost status is no reason to make Twilio retry
+            parts.helpline.faults.report("delivery status", exc)
+        if status in ("undelivered", "failed"):
+            log.warning("text %s was not delivered (error %s)", sid, error)
+    return "", 204

@@ -1,11 +1,19 @@
-"""The only place TwiML is made: a `Reply` becomes `<Response><Message>` (and, later, voice verbs)."""
+"""The only place TwiML is made: a `Reply` becomes `<Response><Message>` for a text, or voice verbs for a call.
+
+On a call every reply that waits for the caller is one `<Gather input="dtmf speech">` (keys or words, with
+the county names as speech hints) that always reports back, even when it heard nothing; a reply that puts
+the caller through is `<Dial>` to the 24/7 line, whose action URL hears how that went.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import Response
 from twilio.twiml.messaging_response import MessagingResponse
+from twilio.twiml.voice_response import VoiceResponse
 
-from bot.core.render import sms_body
+from bot.core.render import sms_body, voice_lines
 from bot.core.reply import Reply
 
 TWIML_MIMETYPE = "application/xml"
@@ -26,3 +34,61 @@ def sms_twiml(reply: Reply) -> Response:
 def empty_twiml() -> Response:
     """`<Response/>`: Twilio sends nothing."""
     return xml_response(MessagingResponse())
+
+
+GATHER_URL = "/voice/gather"
+DIAL_STATUS_URL = "/voice/dial-status"
+CHOICE_TIMEOUT_SECONDS = 6
+PLACE_TIMEOUT_SECONDS = 8
+WAIT_TIMEOUT_SECONDS = 30
+MAX_HINTS = 60
+
+
+@dataclass(frozen=True)
+class CallSettings:
+    """What the call TwiML needs besides the reply: the voice, the line to put callers through to, hints."""
+
+    voice: str
+    language: str
+    hotline_number: str
+    dial_timeout: int
+    hints: tuple[str, ...] = ()
+
+
+def voice_twiml(reply: Reply, call: CallSettings, before: str = "") -> Response:
+    """The verbs for one call reply: say it, then listen (Gather), put through (Dial) or hang up."""
+    response = VoiceResponse()
+    lines = ([before] if before else []) + voice_lines(reply)
+    if reply.action == "connect":
+        for line in lines:
+            response.say(line, voice=call.voice, language=call.language)
+        dial = response.dial(action=DIAL_STATUS_URL, method="POST", timeout=call.dial_timeout, answer_on_bridge=True)
+        dial.number(call.hotline_number)
+        return xml_response(response)
+    if reply.action == "hangup":
+        for line in lines:
+            response.say(line, voice=call.voice, language=call.language)
+        response.hangup()
+        return xml_response(response)
+    listen: dict[str, object] = {
+        "input": "dtmf speech",
+        "action": GATHER_URL,
+        "method": "POST",
+        "action_on_empty_result": True,
+        "language": call.language,
+        "speech_timeout": "auto",
+    }
+    if call.hints:
+        listen["hints"] = ", ".join(call.hints[:MAX_HINTS])
+    if reply.expect == "place":
+        listen.update(finish_on_key="#", timeout=PLACE_TIMEOUT_SECONDS)  # a ZIP code, ended with pound
+    else:
+        listen.update(num_digits=1, timeout=CHOICE_TIMEOUT_SECONDS)
+    if reply.wait:
+        listen["timeout"] = WAIT_TIMEOUT_SECONDS
+    gather = response.gather(**listen)
+    for line in lines:
+        gather.say(line, voice=call.voice, language=call.language)
+    # Not reached while Twilio honours actionOnEmptyResult; if it ever is, it counts as a silent try.
+    response.redirect(GATHER_URL, method="POST")
+    return xml_response(response)

@@ -66,11 +66,19 @@ def test_inactive_services_are_never_offered(context: Context) -> None:
             assert "(inactive)" not in text
 
 
-def test_a_vanished_state_restarts_at_the_menu(context: Context) -> None:
-    stale = Session(flow="main", state="a_state_removed_from_the_flow")
+def test_a_vanished_state_restarts_at_the_menu_with_an_explanation(context: Context) -> None:
+    stale = Session(flow="main", state="a_state_removed_from_the_flow", history=("welcome", "gone_too"))
     turn = step(context, stale, Inbound(text="1"))
-    assert turn.session.state in {"welcome", "ask_place"}
-    assert turn.reply.notice.startswith("Welcome back.")
+    assert turn.session.state == "welcome"
+    assert turn.reply.notice.startswith("Our menu has changed since your last message")
+    assert "1 Local peer support" in sms_text(turn.reply)
+
+
+def test_back_skips_a_state_that_vanished_from_the_history(context: Context) -> None:
+    session = Session(flow="main", state="programs", history=("welcome", "gone_in_a_reload"))
+    turn = step(context, session, Inbound(text="back"))
+    assert turn.session.state == "welcome"
+    assert "1 Local peer support" in sms_text(turn.reply)
 
 
 def test_paging_through_a_long_list(context: Context) -> None:

@@ -166,3 +166,15 @@ def test_replies_stay_within_the_segment_budget(phone: Phone) -> None:
     for body in ["hi", "1", "volusia", "menu", "2", "putnam", "menu", "5", "menu", "3", "4", "flagler"]:
         reply = phone.send(body)
         assert count(reply).segments <= 4, (body, count(reply))
+
+
+def test_messages_without_a_sender_are_answered_but_share_nothing(client) -> None:
+    def post(body: str) -> str:
+        params = {k: v for k, v in sms_params(body, "+1").items() if k != "From"}
+        response = client.post("/sms", data=params, headers={"X-Twilio-Signature": sign("http://localhost/sms", params)})
+        assert response.status_code == 200
+        return response.get_data(as_text=True)
+
+    assert "unsubscribed" not in post("STOP")
+    assert "1 Local peer support" in post("hi")
+    assert "(800) 539-4228" in post("hi")

@@ -1,0 +1,194 @@
+"""The phone line: Twilio's Voice webhooks, thin adapters from form fields to `Helpline.converse`.
+
+    POST /voice               a call comes in: the hotlines first, then the main menu
+    POST /voice/gather        what the caller keyed or said (or nothing) at a menu
+    POST /voice/dial-status   how the transfer to the 24/7 line ended (no answer: the caller hears 988 and SAMHSA)
+    POST /voice/status        the call's status callback: an ended call's state is dropped at once
+
+A call is a conversation keyed by its CallSid (hashed, like a number). The caller's number is read from
+each request only to decide whether a text is possible and to hand it to the job that sends one.
+Unlike /sms these routes are not de-duplicated by their parameters: two silent tries in one call post
+identical forms and must both count.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import replace
+
+from flask import Blueprint, Response, current_app, request
+
+from bot.config import Settings
+from bot.core.engine import Inbound, fallback_reply
+from bot.core.identity import person_key
+from bot.core.render import TEXT_OUTCOMES, texted_list_body
+from bot.core.reply import Reply, TextedList
+from bot.helpline import Helpline, Outcome
+from bot.jobs import can_text, enqueue_text, may_send
+from bot.web.signature import twilio_signed
+from bot.web.twiml import CallSettings, voice_twiml
+from bot.wiring import Parts
+
+log = logging.getLogger(__name__)
+bp = Blueprint("voice", __name__)
+
+DIAL_STATUSES = {"completed", "answered", "busy", "no-answer", "failed", "canceled"}
+CALL_ENDED = {"completed", "busy", "no-answer", "failed", "canceled"}
+HINTS_TTL_SECONDS = 300.0
+COMMAND_HINTS = ("operator", "repeat", "more time", "main menu", "yes", "no")
+
+
+def _parts() -> Parts:
+    return current_app.extensions["helpline_parts"]
+
+
+def _helpline() -> Helpline:
+    return current_app.extensions["helpline"]
+
+
+def _call_sid() -> str:
+    """The call's id; empty (answered without memory, never under a shared placeholder) if Twilio sent none."""
+    return request.form.get("CallSid", "").strip()
+
+
+@bp.post("/voice")
+@twilio_signed
+def incoming_call() -> Response:
+    """A call comes in: it hears the hotlines, then the main menu."""
+    settings = _parts().settings
+    inbound = Inbound(channel="voice", event="call", can_text=can_text(settings, request.form.get("From", "")))
+    return _answer(_helpline().converse("voice", _call_sid(), inbound))
+
+
+@bp.post("/voice/gather")
+@twilio_signed
+def gathered() -> Response:
+    """The caller keyed digits, said something, or let the prompt time out."""
+    digits = request.form.get("Digits", "").strip()
+    speech = request.form.get("SpeechResult", "").strip()
+    confidence = _confidence(request.form.get("Confidence")) if speech and not digits else None
+    inbound = Inbound(text=speech, digits=digits, channel="voice", confidence=confidence)
+    outcome = _helpline().converse("voice", _call_sid(), inbound)
+    if outcome.degraded and outcome.reply is not None and not (digits or speech) and not outcome.reply.action:
+        # Without call state we cannot count silent tries, so silence goes straight to a person.
+        outcome = Outcome(replace(outcome.reply, action="connect"), degraded=True)
+    return _answer(outcome)
+
+
+@bp.post("/voice/dial-status")
+@twilio_signed
+def dial_status() -> Response:
+    """The transfer to the 24/7 line ended: goodbye after a conversation, the other lines if it failed."""
+    status = request.form.get("DialCallStatus", "")
+    status = status if status in DIAL_STATUSES else "failed"
+    return _answer(_helpline().converse("voice", _call_sid(), Inbound(channel="voice", event=f"dial:{status}")))
+
+
+@bp.post("/voice/status")
+@twilio_signed
+def call_status() -> tuple[str, int]:
+    """Twilio's call status callback: once a call has ended, its state is dropped rather than left to expire."""
+    if request.form.get("CallStatus", "") in CALL_ENDED and _call_sid():
+        _helpline().forget("voice", _call_sid())
+    return "", 204
+
+
+def _answer(outcome: Outcome) -> Response:
+    """TwiML for the engine's reply; a list the caller asked for by text is queued first."""
+    parts = _parts()
+    reply = outcome.reply if outcome.reply is not None else fallback_reply(parts.helpline.context.hotlines)
+    if "degraded" in reply.tags:
+        reply = _trouble(reply)
+    before = ""
+    if reply.texted is not None:
+        before = TEXT_OUTCOMES[_send_list(parts, reply.texted)]
+    return voice_twiml(reply, _call_settings(parts), before)
+
+
+def _trouble(reply: Reply) -> Reply:
+    """Something inside failed: say so, read every line, and put the caller through to a person."""
+    return replace(reply, notice="Sorry, something went wrong on our side.", crisis=True, action="connect")
+
+
+def _send_list(parts: Parts, texted: TextedList) -> str:
+    """Queue the text of what the caller just heard; what to tell them about it (a key of TEXT_OUTCOMES)."""
+    settings = parts.settings
+    caller = request.form.get("From", "")
+    if not _call_sid() or not can_text(settings, caller):
+        return "unavailable"
+    if not may_send(settings, caller):
+        return "opted_out"
+    body = texted_list_body(texted, parts.helpline.context.hotlines, settings.sms_segment_budget)
+    # One text per list per call, however often 1 is pressed; the id reveals neither the call nor the number.
+    send_id = person_key(settings.hash_secret, f"{_call_sid()}|{texted.key}")
+    try:
+        return enqueue_text(
+            parts.queue,
+            send_id=send_id,
+            to=caller,
+            body=body,
+            reply_from=request.form.get("To") or None,
+            status_callback=_external_url(settings, "/sms/status"),
+        )
+    except Exception as exc:  # noqa: BLE001 - Redis down: the caller hears that it failed, the call goes on
+        parts.helpline.faults.report("text enqueue", exc)
+        return "failed"
+
+
+def _external_url(settings: Settings, path: str) -> str:
+    """The public URL of one of our paths (the one Twilio will call and sign)."""
+    base = settings.public_base_url or request.host_url.rstrip("/")
+    return f"{base}{path}"
+
+
+def _confidence(raw: str | None) -> float | None:
+    try:
+        return float(raw) if raw not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def _call_settings(parts: Parts) -> CallSettings:
+    settings = parts.settings
+    return CallSettings(
+        voice=settings.voice_name,
+        language=settings.voice_language,
+        hotline_number=settings.hotline_number,
+        dial_timeout=settings.dial_timeout_seconds,
+        hints=_hints(parts),
+    )
+
+
+def _hints(parts: Parts) -> tuple[str, ...]:
+    """Speech hints: the names of the counties the directory lists (refreshed every few minutes), and commands."""
+    cache = current_app.extensions.setdefault("voice_hints", {"at": 0.0, "hints": ()})
+    if time.monotonic() - cache["at"] < HINTS_TTL_SECONDS and cache["hints"]:
+        return cache["hints"]
+    context = parts.helpline.context
+    names: dict[str, None] = {}
+    try:
+        for topic in context.flow.topics:
+            for key in sorted(context.directory.counties_served(topic)):
+                county = context.places.counties.get(key)
+                if county is not None:
+                    names[county.name.removesuffix(" County")] = None
+    except Exception as exc:  # noqa: BLE001 - hints are a nicety; a database outage must not stop the call
+        parts.helpline.faults.report("speech hints", exc)
+        return cache["hints"] or COMMAND_HINTS
+    cache.update(at=time.monotonic(), hints=tuple(names) + COMMAND_HINTS)
+    return cache["hints"]
+
+
+def voice_fallback(parts: Parts) -> Response:
+    """The call TwiML when a request failed outright: every line read out, then the 24/7 line."""
+    reply = _trouble(fallback_reply(parts.helpline.context.hotlines))
+    return voice_twiml(
+        reply,
+        CallSettings(
+            parts.settings.voice_name,
+            parts.settings.voice_language,
+            parts.settings.hotline_number,
+            parts.settings.dial_timeout_seconds,
+        ),
+    )

@@ -1,0 +1,89 @@
+"""The words of a call: menu lines, numbers digit by digit, the safety lines, the text a caller asks for."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.directory import Phone, Resource
+from bot.core.render import speakable, spoken_choice, spoken_number, texted_list_body, voice_lines, voice_resource
+from bot.core.reply import Choice, Hotlines, Reply, Section, TextedList
+from bot.core.segments import count
+
+HOTLINES = Hotlines(
+    "SMA Healthcare Peer Support Line",
+    "SMA Healthcare 24/7 line",
+    Phone("+18005394228", "(800) 539-4228"),
+    "SAMHSA National Helpline",
+    Phone("+18006624357", "1-800-662-HELP (4357)"),
+)
+
+
+@pytest.mark.parametrize(
+    ("spoken", "key", "line"),
+    [
+        ("Local peer support", "1", "For local peer support, press 1."),
+        ("12-step and SMART Recovery meetings", "1", "For 12-step and SMART Recovery meetings, press 1."),
+        ("to get this list by text", "1", "To get this list by text, press 1."),
+        ("Lake County, Florida", "2", "For Lake County, Florida, press 2."),
+        ("SMART Recovery", "3", "For SMART Recovery, press 3."),
+    ],
+)
+def test_menu_lines(spoken: str, key: str, line: str) -> None:
+    assert spoken_choice(Choice(key, spoken, spoken)) == line
+
+
+@pytest.mark.parametrize(
+    ("number", "said"),
+    [
+        ("+13867777337", "3 8 6, 7 7 7, 7 3 3 7"),
+        ("988", "9 8 8"),
+        ("+442079460000", "4 4 2 0 7 9 4 6 0 0 0 0"),
+    ],
+)
+def test_numbers_are_read_digit_by_digit(number: str, said: str) -> None:
+    assert spoken_number(Phone(number, number)) == said
+
+
+def test_resources_without_a_phone_are_read_sensibly() -> None:
+    text = Resource("ctl", "Crisis Text Line", "CTL", (), ("crisis",), text_instructions="Text HOME to 741741")
+    web = Resource(
+        "smart", "SMART Recovery meetings", "SMART", (), ("x",), url="https://www.smartrecovery.org/meetings/"
+    )
+    assert voice_resource(text) == "Crisis Text Line: Text HOME to 7 4 1 7 4 1."
+    assert voice_resource(web) == "SMART Recovery meetings: online at smartrecovery dot org."
+    assert speakable("our 24/7 line") == "our twenty-four seven line"
+
+
+def test_a_prompt_ends_with_a_person_and_samhsa_and_tips() -> None:
+    lines = voice_lines(
+        Reply(HOTLINES, speech="Recovery programs.", choices=(Choice("1", "Treatment", "Treatment"),), misses=1)
+    )
+    assert lines == [
+        "Recovery programs.",
+        "For treatment, press 1.",
+        "To hear this again, press star. If you need more time, press 9.",
+        (
+            "To talk with someone at the SMA Healthcare twenty-four seven line, press 0. "
+            "You can also call the SAMHSA National Helpline at 8 0 0, 6 6 2, 4 3 5 7."
+        ),
+    ]
+
+
+def test_the_texted_list_keeps_to_the_budget_and_ends_with_the_hotlines() -> None:
+    many = tuple(
+        Resource(
+            f"r{i}",
+            f"Recovery Community Organization number {i}",
+            "org",
+            (Phone("+13867777337", "(386) 777-PEER"),),
+            ("x",),
+        )
+        for i in range(30)
+    )
+    body = texted_list_body(
+        TextedList("Local peer support in Volusia County, FL:", (Section("", many),), "k"), HOTLINES, 4
+    )
+    assert count(body).segments <= 4
+    assert body.startswith("The list from your call to the SMA Healthcare Peer Support Line:\nLocal peer support in")
+    assert "Call us back to hear" in body
+    assert body.endswith("In crisis? Call or text 988. Emergency: 911")
