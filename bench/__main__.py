@@ -36,8 +36,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rate", type=float, default=300.0, help="texts per second of the fixed-rate runs")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections of the full-speed runs")
     parser.add_argument("--samples", type=int, default=3000, help="calls per micro-benchmark")
-    parser.add_argument("--outbound-texts", type=int, default=600, help="texts queued per outbound run")
-    parser.add_argument("--outbound-rate", type=float, default=100.0, help="the fake Twilio API's rate limit (msg/s)")
+    parser.add_argument("--outbound-texts", type=int, default=200, help="texts queued per outbound run")
+    parser.add_argument("--outbound-rate", type=float, default=10.0, help="the fake Twilio API's rate limit (msg/s)")
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL"))
     for part in ("micro", "http", "outbound"):

@@ -48,9 +48,9 @@ def summary(report: dict[str, Any]) -> str:
         else:
             lines.append(f"\noutbound: {out['texts']} texts into a fake Twilio API limited to {out['rate_limit']:g}/s:")
             for r in out["runs"]:
-                lines.append(f"  {r['workers']} worker(s): {r['messages_per_second']:.1f} msg/s, peak "
-                             f"{r['peak_per_second']} in one second, lost {r['lost']}, sent twice {r['duplicates']}, "
-                             f"{r['seconds']:.1f} s")
+                lines.append(f"  {r['workers']} worker(s): {r['messages_per_second']:.1f} msg/s, at most "
+                             f"{r['peak_per_second']} in any one second, {r['refused_429']} refused with 429 and "
+                             f"retried, lost {r['lost']}, sent twice {r['duplicates']}, {r['seconds']:.1f} s in all")
     return "\n".join(lines)
 
 
