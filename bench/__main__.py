@@ -83,14 +83,14 @@ def micro(args: argparse.Namespace, database_url: str) -> list[dict[str, Any]]:
     return runs
 
 
-def stages(args: argparse.Namespace, database_url: str, redis_url: str) -> dict[str, Any]:
+def stages(args: argparse.Namespace, database_url: str, redis_url: str, data_dir: Path) -> dict[str, Any]:
     from bench import micro as m
 
     print("per-stage timings of one text (in-process, real Redis and database) ...", flush=True)
-    return m.stages(database_url, redis_url, min(args.samples, 1000))
+    return m.stages(database_url, redis_url, data_dir, min(args.samples, 1000))
 
 
-def http(args: argparse.Namespace, database_url: str, redis_url: str, work: Path) -> dict[str, Any]:
+def http(args: argparse.Namespace, database_url: str, redis_url: str, data_dir: Path, work: Path) -> dict[str, Any]:
     import redis
 
     from bench import http as h
@@ -104,6 +104,8 @@ def http(args: argparse.Namespace, database_url: str, redis_url: str, work: Path
     env.update(
         DATABASE_URL=database_url, REDIS_URL=redis_url, TWILIO_AUTH_TOKEN=h.TOKEN, HASH_SECRET="bench-hash-secret",
         PUBLIC_BASE_URL=h.PUBLIC_BASE_URL, INSTANCE_DIR=str(work / "instance"), LOG_LEVEL="INFO",
+        # The folder the database was loaded from: the hot reloader would otherwise load data/ over it.
+        DATA_DIR=str(data_dir), ALLOW_SYNTHETIC_DATA="1",
     )
     traffic = Traffic(gazetteer(), seed=6)
     url = f"{h.PUBLIC_BASE_URL}/sms"
@@ -181,13 +183,13 @@ def main(argv: list[str] | None = None) -> int:
                               "redis": redis_url.split("@")[-1]}
     work = Path(tempfile.mkdtemp(prefix="helpline-bench-"))
     try:
-        _, services = load_directory(database_url, args.services, PROJECT_ROOT / "instance")
+        data_dir, services = load_directory(database_url, args.services, PROJECT_ROOT / "instance")
         report["directory_services"] = services
         if not args.skip_micro:
             report["micro"] = micro(args, database_url)
-            report["stages"] = stages(args, database_url, redis_url)
+            report["stages"] = stages(args, database_url, redis_url, data_dir)
         if not args.skip_http:
-            report["http"] = http(args, database_url, redis_url, work)
+            report["http"] = http(args, database_url, redis_url, data_dir, work)
         if not args.skip_outbound:
             report["outbound"] = outbound(args, redis_url, work)
     finally:

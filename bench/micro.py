@@ -145,7 +145,7 @@ def run(label: str, sql: SqlDirectory, settings: Any, samples: int = 3000, seed:
     }
 
 
-def stages(database_url: str, redis_url: str, samples: int = 1000, seed: int = 6) -> dict[str, Any]:
+def stages(database_url: str, redis_url: str, data_dir: Any, samples: int = 1000, seed: int = 6) -> dict[str, Any]:
     """Where one text's time goes: each stage of the wired helpline timed alone, and the whole request in-process
     (Flask's test client: no HTTP server, no network), on the benchmark's database and Redis."""
     import tempfile
@@ -162,6 +162,7 @@ def stages(database_url: str, redis_url: str, samples: int = 1000, seed: int = 6
     settings = load_settings({
         "DATABASE_URL": database_url, "REDIS_URL": redis_url, "TWILIO_AUTH_TOKEN": token, "HASH_SECRET": "bench",
         "PUBLIC_BASE_URL": base, "INSTANCE_DIR": tempfile.mkdtemp(), "LOG_LEVEL": "WARNING",
+        "DATA_DIR": str(data_dir), "ALLOW_SYNTHETIC_DATA": "1",
     })
     app = create_app(settings)
     parts = app.extensions["helpline_parts"]
