@@ -35,6 +35,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--duration", type=int, default=20, help="seconds per wrk run")
     parser.add_argument("--rate", type=float, default=300.0, help="texts per second of the fixed-rate runs")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections of the full-speed runs")
+    parser.add_argument("--more-workers", type=int, default=4,
+                        help="also run the helpline with this many gunicorn workers (WEB_CONCURRENCY; 0: don't)")
     parser.add_argument("--samples", type=int, default=3000, help="calls per micro-benchmark")
     parser.add_argument("--outbound-texts", type=int, default=200, help="texts queued per outbound run")
     parser.add_argument("--outbound-rate", type=float, default=10.0, help="the fake Twilio API's rate limit (msg/s)")
@@ -97,13 +99,20 @@ def http(args: argparse.Namespace, database_url: str, redis_url: str, data_dir: 
     from bench.traffic import Traffic, write_requests
     from bot.wiring import gazetteer
 
+    from bot.storage.gazetteer_cache import load_gazetteer
+
     wrk = h.ensure_wrk()
     workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+    # A lasting instance folder, as a deployment has: the gazetteer's small cache file lives there (written
+    # here once), so no web worker has to load the `zipcodes` table (37 MB each).
+    instance = PROJECT_ROOT / "instance" / "bench"
+    load_gazetteer(instance)
     env = dict(os.environ)
     env.pop("HELPLINE_DEV", None)
+    env.pop("WEB_CONCURRENCY", None)
     env.update(
         DATABASE_URL=database_url, REDIS_URL=redis_url, TWILIO_AUTH_TOKEN=h.TOKEN, HASH_SECRET="bench-hash-secret",
-        PUBLIC_BASE_URL=h.PUBLIC_BASE_URL, INSTANCE_DIR=str(work / "instance"), LOG_LEVEL="INFO",
+        PUBLIC_BASE_URL=h.PUBLIC_BASE_URL, INSTANCE_DIR=str(instance), LOG_LEVEL="INFO",
         # The folder the database was loaded from: the hot reloader would otherwise load data/ over it.
         DATA_DIR=str(data_dir), ALLOW_SYNTHETIC_DATA="1",
     )
@@ -148,6 +157,23 @@ def http(args: argparse.Namespace, database_url: str, redis_url: str, data_dir: 
             result["load_average_after"] = h.load_average()
             runs.append(result)
         memory = {s.name: s.memory() for s in servers}
+        for server in servers:
+            server.stop()
+        if args.more_workers:
+            more = h.start_server(f"full-x{args.more_workers}", {**env, "WEB_CONCURRENCY": str(args.more_workers)},
+                                  "wsgi:app", work)
+            servers.append(more)
+            h.wait_ready(more, args.more_workers, "directory index loaded")
+            h.run_wrk(wrk, more, files["max"], work / "warm.json", 5, args.connections)
+            for kind, rate, connections in (("max", 0.0, args.connections), ("rate", args.rate, 64)):
+                sessions.flushdb()
+                label = f"full x{args.more_workers} {'full speed' if not rate else f'{rate:g}/s'}"
+                print(f"wrk: {label} for {args.duration} s ...", flush=True)
+                result = h.run_wrk(wrk, more, files[kind], work / f"more-{kind}.json", args.duration, connections, rate)
+                result["label"] = label
+                result["load_average_after"] = h.load_average()
+                runs.append(result)
+            memory[more.name] = more.memory()
     finally:
         for server in servers:
             server.stop()

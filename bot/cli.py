@@ -60,8 +60,10 @@ def _init(settings: Settings) -> None:
         engine.dispose()
     state = "loaded" if result.changed else "unchanged"
     click.echo(f"database ready ({state}): {result}")
+    # Web workers read the county/ZIP table from a small file in the instance folder: write it now, once.
+    from bot.storage.gazetteer_cache import load_gazetteer
 
-
+    load_gazetteer(settings.instance_dir)
 
 
 @main.command("init", with_appcontext=False)
