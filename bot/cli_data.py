@@ -19,12 +19,13 @@ from bot.config import PROJECT_ROOT, ConfigError, load_settings
     help="Folder to write (default: INSTANCE_DIR/synthetic-N). Never the real data folder.",
 )
 @click.option("--seed", type=int, default=6, show_default=True, help="Random seed: the same seed writes the same files.")
+@click.option("--state", "states", multiple=True, help="Only this state (USPS code; repeat for several).")
 @click.option(
     "--load",
     is_flag=True,
     help="Also load it into DATABASE_URL without re-parsing the YAML (needs ALLOW_SYNTHETIC_DATA=1).",
 )
-def generate_command(count: int, out: Path | None, seed: int, load: bool) -> None:
+def generate_command(count: int, out: Path | None, seed: int, states: tuple[str, ...], load: bool) -> None:
     """Write a SYNTHETIC national directory (fictional services, 555-01xx numbers) for benchmarks only."""
     from bot.storage.synthetic import GenerateError, generate
 
@@ -42,7 +43,10 @@ def generate_command(count: int, out: Path | None, seed: int, load: bool) -> Non
     target = out or instance_dir / f"synthetic-{count}"
     started = time.perf_counter()
     try:
-        result = generate(target, count, seed=seed, real_data_dirs=(data_dir, PROJECT_ROOT / "data"))
+        result = generate(
+            target, count, seed=seed, real_data_dirs=(data_dir, PROJECT_ROOT / "data"),
+            states=tuple(s.upper() for s in states),
+        )
     except GenerateError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(

@@ -92,11 +92,11 @@ class Generated:
     dataset: Dataset
 
 
-def zip_rows() -> list[ZipRow]:
-    """Every ZIP code with a county, coordinates and a 50-state (or DC/territory) USPS code."""
+def zip_rows(states: tuple[str, ...] = ()) -> list[ZipRow]:
+    """Every ZIP code with a county, coordinates and a 50-state (or DC/territory) USPS code (in `states`)."""
     rows = []
     for state in ZIP_TABLE_STATES:
-        if state not in STATE_FIPS:
+        if state not in STATE_FIPS or (states and state not in states):
             continue  # military post codes (AA, AE, AP) and freely associated states have no counties
         for row in zipcodes.filter_by(state=state):
             try:
@@ -132,8 +132,10 @@ def generate(
     real_data_dirs: tuple[Path, ...] = (),
     seed: int = DEFAULT_SEED,
     categories_from: Path = PROJECT_ROOT / "data",
+    states: tuple[str, ...] = (),
 ) -> Generated:
-    """Write a synthetic directory of `services` services into `out` (never into one of `real_data_dirs`).
+    """Write a synthetic directory of `services` services into `out` (never into one of `real_data_dirs`),
+    over the whole country or only `states`.
 
     Returns the same directory as a validated-shape `Dataset` too, so a benchmark can load it without parsing
     100,000 services of YAML (`install_dataset`); `tests/storage/test_synthetic.py` holds the two equal.
@@ -144,7 +146,9 @@ def generate(
     for real in real_data_dirs:
         if out == Path(real).resolve():
             raise GenerateError(f"refusing to write synthetic data into the real data folder {out}")
-    rows = zip_rows()
+    rows = zip_rows(states)
+    if not rows:
+        raise GenerateError(f"no ZIP codes in {', '.join(states)}")
     organizations = tuple(_organizations(rows, services, random.Random(seed)))
     out.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(Path(categories_from) / CATEGORIES_FILE, out / CATEGORIES_FILE)
