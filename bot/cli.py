@@ -19,8 +19,9 @@ import click
 from flask.cli import FlaskGroup
 
 from bot.admin.cli import chat, data, flows, reload_command
+from bot.cli_data import generate_command
 from bot.config import PROJECT_ROOT, ConfigError, Settings, load_settings
-from bot.storage.db import init_database, make_engine
+from bot.storage.db import SyntheticDataRefused, init_database, make_engine
 from bot.storage.redis_server import EmbeddedRedis
 
 
@@ -39,6 +40,7 @@ main.add_command(flows)
 main.add_command(data)
 main.add_command(chat)
 main.add_command(reload_command)
+data.add_command(generate_command)  # helpline data generate: a synthetic directory for benchmarks
 
 
 def _settings() -> Settings:
@@ -51,11 +53,17 @@ def _settings() -> Settings:
 def _init(settings: Settings) -> None:
     engine = make_engine(settings.database_url)
     try:
-        result = init_database(engine, settings.data_dir)
+        result = init_database(engine, settings.data_dir, allow_synthetic=settings.allow_synthetic_data)
+    except SyntheticDataRefused as exc:
+        raise click.ClickException(str(exc)) from exc
     finally:
         engine.dispose()
     state = "loaded" if result.changed else "unchanged"
     click.echo(f"database ready ({state}): {result}")
+    # Web workers read the county/ZIP table from a small file in the instance folder: write it now, once.
+    from bot.storage.gazetteer_cache import load_gazetteer
+
+    load_gazetteer(settings.instance_dir)
 
 
 @main.command("init", with_appcontext=False)

@@ -64,6 +64,9 @@ class Settings:
     host: str
     port: int
     web_concurrency: int
+    directory_check_seconds: float = 5.0
+    zip_radius_miles: float = 25.0
+    allow_synthetic_data: bool = False
     voice_name: str = "Polly.Joanna"
     voice_language: str = "en-US"
     dial_timeout_seconds: int = 30
@@ -222,6 +225,9 @@ def load_settings(env: Mapping[str, str] | None = None, *, require_secrets: bool
         host=env.get("HOST") or "127.0.0.1",
         port=_int(env, "PORT", 5000),
         web_concurrency=_int(env, "WEB_CONCURRENCY", 2),
+        directory_check_seconds=_number(env, "DIRECTORY_CHECK_SECONDS", 5.0, 0.0, 3600.0),
+        zip_radius_miles=_number(env, "ZIP_RADIUS_MILES", 25.0, 0.0, 500.0),
+        allow_synthetic_data=_bool(env.get("ALLOW_SYNTHETIC_DATA")),
         voice_name=env.get("VOICE_NAME") or "Polly.Joanna",
         voice_language=env.get("VOICE_LANGUAGE") or "en-US",
         dial_timeout_seconds=int(_number(env, "DIAL_TIMEOUT_SECONDS", 30, 5, 600)),

@@ -246,6 +246,15 @@ class Reloader:
         forced = version is not None and version != self._version
         watch = self.settings.reload_watch_files or forced
         data_changed = self._reload_data() if watch else False
+        if data_changed:
+            # The directory a worker serves is an in-memory index of the database: bring it up to date now,
+            # before the new context is built on it, rather than at its next periodic check.
+            refresh = getattr(self.directory, "refresh", None)
+            if refresh is not None:
+                try:
+                    refresh()
+                except Exception as exc:  # noqa: BLE001 - the last index keeps serving
+                    self.faults.report("directory refresh", exc)
         flow_stamp = file_stamp([self.flow_path, self.crisis_path])
         if watch and (forced or data_changed or flow_stamp != self._flow_stamp):
             self._reload_flow(force=forced or data_changed)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import redis
@@ -27,7 +28,9 @@ from bot.core.safety import CrisisScreen, load_crisis
 from bot.helpline import Helpline
 from bot.jobs import text_queue
 from bot.storage.db import make_engine, make_session_factory
+from bot.storage.directory_cache import LiveDirectory
 from bot.storage.directory_repo import SqlDirectory
+from bot.storage.gazetteer_cache import load_gazetteer
 from bot.storage.guards import RedisRateLimiter, RedisReplayCache
 from bot.storage.opt_outs import OptOutStore
 from bot.storage.redis_server import client_for
@@ -43,11 +46,12 @@ CRISIS_FILE = "crisis.yaml"
 _GAZETTEER: Gazetteer | None = None
 
 
-def gazetteer() -> Gazetteer:
-    """The US county/ZIP table, built once per process (it is read-only)."""
+def gazetteer(cache_dir: Path | None = None) -> Gazetteer:
+    """The US county/ZIP table, built once per process (it is read-only); from a small cache file in
+    `cache_dir` when there is one (see `bot.storage.gazetteer_cache`)."""
     global _GAZETTEER
     if _GAZETTEER is None:
-        _GAZETTEER = Gazetteer.from_zipcodes()
+        _GAZETTEER = load_gazetteer(cache_dir)
     return _GAZETTEER
 
 
@@ -74,6 +78,7 @@ class Parts:
     helpline: Helpline
     replay: RedisReplayCache
     queue: Queue
+    directory: LiveDirectory | None = None
     reloader: Reloader | None = None
 
 
@@ -83,6 +88,17 @@ def served_states(directory: Directory, flow: Flow) -> tuple[str, ...]:
     for topic in flow.topics:
         states |= {key.split(":", 1)[0] for key in directory.counties_served(topic)}
     return tuple(sorted(states))
+
+
+def live_directory(settings: Settings, factory: sessionmaker[Session]) -> LiveDirectory:
+    """The in-memory directory index, loaded now if the database answers (else by its first background check)."""
+    places = gazetteer(settings.instance_dir)
+    directory = LiveDirectory(SqlDirectory(factory), places.centroids, settings.directory_check_seconds)
+    try:
+        directory.refresh()
+    except Exception as exc:  # noqa: BLE001 - a database outage at start must not stop the hotlines
+        log.error("could not load the directory from the database: %s: %s", type(exc).__name__, exc)
+    return directory
 
 
 def load_flows(settings: Settings) -> tuple[Flow, CrisisScreen]:
@@ -118,6 +134,7 @@ def make_context(settings: Settings, flow: Flow, directory: Directory, crisis: C
         prefer_states=prefer,
         sms_budget=settings.sms_segment_budget,
         crisis=crisis,
+        zip_radius_miles=settings.zip_radius_miles,
     )
 
 
@@ -127,7 +144,7 @@ def build(settings: Settings, redis_client: redis.Redis | None = None) -> Parts:
 
     engine = make_engine(settings.database_url)
     factory = make_session_factory(engine)
-    directory = SqlDirectory(factory)
+    directory = live_directory(settings, factory)
     if redis_client is None:
         if not settings.redis_url:
             raise RuntimeError("REDIS_URL is not set; `helpline serve` starts an embedded Redis and sets it")
@@ -150,4 +167,4 @@ def build(settings: Settings, redis_client: redis.Redis | None = None) -> Parts:
     reloader.attach(helpline)
     replay = RedisReplayCache(redis_client, settings.replay_ttl_seconds)
     queue = text_queue(redis_client)
-    return Parts(settings, engine, factory, redis_client, context.flow, helpline, replay, queue, reloader)
+    return Parts(settings, engine, factory, redis_client, context.flow, helpline, replay, queue, directory, reloader)

@@ -326,8 +326,18 @@ def directory(database_url: str):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
-def context(directory):  # type: ignore[no-untyped-def]
-    """The engine's context: the shipped main flow, the US gazetteer, the real directory."""
+def index(directory):  # type: ignore[no-untyped-def]
+    """The in-memory directory index the running helpline uses, loaded from the real SQL directory."""
+    from bot.core.directory_index import DirectoryIndex
+    from bot.wiring import gazetteer
+
+    version, listings = directory.listings()
+    return DirectoryIndex.build(listings, gazetteer().centroids, version or "")
+
+
+@pytest.fixture(scope="session")
+def context(index):  # type: ignore[no-untyped-def]
+    """The engine's context: the shipped main flow, the US gazetteer, the directory index (as wired)."""
     from bot.config import load_settings as _load
     from bot.core.engine import Context
     from bot.core.flow_loader import load_flow
@@ -338,7 +348,7 @@ def context(directory):  # type: ignore[no-untyped-def]
     return Context(
         flow=load_flow(PROJECT_ROOT / "flows" / "main.yaml"),
         places=gazetteer(),
-        directory=directory,
+        directory=index,
         hotlines=hotlines(settings),
         prefer_states=(("FL",), ("OH",)),
         sms_budget=4,

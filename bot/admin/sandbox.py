@@ -12,22 +12,27 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from bot.config import Settings
+from bot.core.directory_index import DirectoryIndex
 from bot.core.engine import Context
 from bot.core.flow import Flow
 from bot.core.safety import load_crisis
 from bot.storage.db import init_database, make_engine, make_session_factory
 from bot.storage.directory_repo import SqlDirectory
-from bot.wiring import CRISIS_FILE, make_context
+from bot.wiring import CRISIS_FILE, gazetteer, make_context
 
 
 @contextmanager
-def sandbox_directory(data_dir: Path) -> Iterator[SqlDirectory]:
-    """The data folder loaded into a new SQLite file that is deleted afterwards."""
+def sandbox_directory(data_dir: Path) -> Iterator[DirectoryIndex]:
+    """The data folder loaded into a new SQLite file that is deleted afterwards, served as the running helpline
+    serves it: by the in-memory index loaded from that database."""
     with tempfile.TemporaryDirectory(prefix="helpline-sandbox-") as tmp:
         engine = make_engine(f"sqlite:///{Path(tmp) / 'directory.sqlite3'}")
         try:
             init_database(engine, Path(data_dir))
-            yield SqlDirectory(make_session_factory(engine))
+            source = SqlDirectory(make_session_factory(engine))
+            version, index = source.read_listings(lambda listings: DirectoryIndex.build(listings, gazetteer().centroids))
+            index.version = version or ""
+            yield index
         finally:
             engine.dispose()
 

@@ -5,8 +5,13 @@ The storage layer implements `Directory`; the engine only sees these frozen valu
 
 from __future__ import annotations
 
+import re
+from collections.abc import Set
 from dataclasses import dataclass
 from typing import Protocol
+
+
+_LETTER = re.compile(r"[^\W\d_]")  # a letter, as str.isalpha() means it
 
 
 @dataclass(frozen=True)
@@ -27,7 +32,7 @@ class County:
         return f"{self.name}, {self.state}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Phone:
     """A dialable number as E.164 digits and as the provider prints it (letters kept)."""
 
@@ -44,15 +49,19 @@ class Phone:
     @property
     def text(self) -> str:
         """How a number appears in a text: the provider's form, with digits when it spells a word."""
-        if any(ch.isalpha() for ch in self.display) and "(" not in self.display.split("-")[-1]:
+        if _LETTER.search(self.display) and "(" not in self.display.split("-")[-1]:
             d = self.digits
             return f"{self.display} ({d[0:3]}-{d[3:6]}-{d[6:]})" if len(d) == 10 else self.display
         return self.display
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Resource:
-    """One active service as offered to a person: who, how to reach them, where the fact came from."""
+    """One active service as offered to a person: who, how to reach them, where the fact came from.
+
+    `miles` is the distance from the person's ZIP code when a search by ZIP measured it; `miles_approx` says it
+    was measured to the centre of the service's county because the service has no address.
+    """
 
     id: str
     name: str
@@ -64,6 +73,27 @@ class Resource:
     text_instructions: str | None = None
     source: str = ""
     national: bool = False
+    miles: float | None = None
+    miles_approx: bool = False
+
+    def at(self, miles: float, approx: bool = False) -> Resource:
+        """This resource with a distance from the person (a plain constructor call: much cheaper than replace)."""
+        return Resource(
+            self.id, self.name, self.organization, self.phones, self.categories, self.url, self.description,
+            self.text_instructions, self.source, self.national, miles, approx,
+        )
+
+
+Point = tuple[float, float]
+"""Latitude and longitude in degrees."""
+
+
+@dataclass(frozen=True)
+class Nearby:
+    """The answer to a search around a point: the county's services first, then the others around it."""
+
+    in_county: tuple[Resource, ...]
+    around: tuple[Resource, ...]
 
 
 class Directory(Protocol):
@@ -77,6 +107,19 @@ class Directory(Protocol):
         """Active services with a national service area in a category."""
         ...
 
-    def counties_served(self, category: str) -> set[str]:
+    def counties_served(self, category: str) -> Set[str]:
         """Keys (`County.key`) of the counties that have at least one local service in a category."""
         ...
+
+    def services_near(
+        self, county: County, origin: Point, category: str, radius_miles: float, limit: int
+    ) -> Nearby:
+        """Services for someone at `origin` in `county`: the county's own (nearest first), then others within
+        `radius_miles` (at most `limit`, nearest first), each with its distance."""
+        ...
+
+    def counties_near(self, origin: Point, category: str, radius_miles: float, limit: int) -> list[tuple[str, float]]:
+        """Keys of the `limit` counties nearest to `origin` (within the radius) with a local service in a category,
+        with their distance in miles, nearest first."""
+        ...
+

@@ -19,7 +19,7 @@ from bot.core.places import US_STATES, Gazetteer, PlaceMatch
 from bot.core.render import fit, spoken_number
 from bot.core.reply import Choice, Hotlines, Reply, Section, TextedList
 from bot.core.safety import CrisisScreen
-from bot.core.search import find_resources
+from bot.core.search import ZIP_RADIUS_MILES, find_near_zip, find_resources
 from bot.core.session import Session
 from bot.core.text import fold
 
@@ -79,6 +79,7 @@ class Context:
     prefer_states: tuple[tuple[str, ...], ...] = ()
     sms_budget: int = 4
     crisis: CrisisScreen | None = None
+    zip_radius_miles: float = ZIP_RADIUS_MILES
 
 
 @dataclass(frozen=True)
@@ -322,7 +323,7 @@ def _read_place(
         # The recogniser was unsure what it heard: confirm the county rather than read the wrong one.
         match = PlaceMatch(candidates=(match.county,))
     if match.county is not None:
-        return _show_results(ctx, session, match.county, channel)
+        return _show_results(ctx, session, match.county, channel, match.zip_code or "")
     if match.candidates:
         return _question(ctx, replace(session, pending=tuple(c.key for c in match.candidates)), channel)
     if match.zip_unknown:
@@ -382,12 +383,17 @@ def _place_state(flow: Flow) -> str | None:
     return None
 
 
-def _show_results(ctx: Context, session: Session, county: County, channel: str) -> Turn:
+def _show_results(ctx: Context, session: Session, county: County, channel: str, zip_code: str = "") -> Turn:
     vars_ = {"county": county.key}
     if "topic" not in session.vars:
         vars_["topic"] = DEFAULT_TOPIC
+    if zip_code:
+        vars_["zip"] = zip_code  # a search from a ZIP code measures distances from it
     target = ctx.flow.results_state
-    return _show(ctx, session.goto(target).with_vars(**vars_), target, channel)
+    moved = session.goto(target)
+    if "zip" in moved.vars and not zip_code:
+        moved = replace(moved, vars={k: v for k, v in moved.vars.items() if k != "zip"})
+    return _show(ctx, moved.with_vars(**vars_), target, channel)
 
 
 def _show(
@@ -431,7 +437,11 @@ def _show(
 def _result_sections(ctx: Context, session: Session, county: County, channel: str = "sms") -> tuple[Section, ...]:
     flow, lang = ctx.flow, session.language
     topic = session.vars.get("topic", DEFAULT_TOPIC)
-    result = find_resources(ctx.directory, ctx.places, county, topic)
+    zip_code = session.vars.get("zip", "")
+    if zip_code and ctx.places.zip_to_county.get(zip_code) == county.key:
+        result = find_near_zip(ctx.directory, ctx.places, county, zip_code, topic, ctx.zip_radius_miles)
+    else:
+        result = find_resources(ctx.directory, ctx.places, county, topic)
     values = _values(ctx, session, channel)
     sections: list[Section] = []
     if result.local:
@@ -443,6 +453,11 @@ def _result_sections(ctx: Context, session: Session, county: County, channel: st
                 _Vars(values, county=_place_name(near.county, channel), miles=str(round(near.miles)))
             )
             sections.append(Section(title, near.resources))
+    if result.around:
+        title = flow.message("within", lang, channel).format_map(
+            _Vars(values, miles=f"{result.radius:g}", zip=result.zip_code)
+        )
+        sections.append(Section(title, result.around))
     if result.national:
         sections.append(Section(flow.message("national", lang, channel).format_map(values), result.national))
     return tuple(sections)

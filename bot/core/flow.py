@@ -53,6 +53,11 @@ DEFAULT_VOICE_MESSAGES: dict[str, str] = {
 }
 """Messages only calls use; a flow's `voice_messages:` may reword them (and any of `messages:`)."""
 
+DEFAULT_MESSAGES: dict[str, str] = {
+    "within": "Also within {miles} miles of {zip}:",
+}
+"""Messages a flow may leave out (they came after flows were written); `messages:` rewords them."""
+
 
 @dataclass(frozen=True)
 class Text:
@@ -126,8 +131,10 @@ class Flow:
             spoken = self.voice_messages.get(key)
             if spoken is not None:
                 return spoken.get(language, self.default_language)
-            if key not in self.messages:
+            if key not in self.messages and key in DEFAULT_VOICE_MESSAGES:
                 return DEFAULT_VOICE_MESSAGES[key]
+        if key not in self.messages:
+            return DEFAULT_MESSAGES[key]
         return self.messages[key].get(language, self.default_language)
 
     def topic_label(self, topic: str, language: str) -> str:

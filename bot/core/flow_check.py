@@ -46,6 +46,7 @@ MESSAGE_VALUES: dict[str, set[str] | None] = {
     "did_you_mean_many": set(),
     "no_local": ALWAYS_FILLED | {"county"},
     "nearby": ALWAYS_FILLED | {"county", "miles"},
+    "within": ALWAYS_FILLED | {"county", "miles", "zip"},
     "national": ALWAYS_FILLED | {"county"},
     "more": {"count"},
     "no_more": set(),

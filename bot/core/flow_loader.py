@@ -16,6 +16,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
 from bot.core.flow import (
+    DEFAULT_MESSAGES,
     DEFAULT_VOICE_MESSAGES,
     EXPECTS,
     MAX_VOICE_LEVELS,
@@ -44,6 +45,7 @@ MESSAGE_KEYS = (
     "did_you_mean_many",
     "no_local",
     "nearby",
+    "within",
     "national",
     "more",
     "no_more",
@@ -187,7 +189,7 @@ def _build(r: _Reader, raw: Any) -> Flow | None:
     messages: dict[str, Text] = {}
     msg_node = r.mapping(root.get("messages"), "messages", r.line_of(root, "messages") if "messages" in root else 1)
     for key in MESSAGE_KEYS:
-        if key not in msg_node:
+        if key not in msg_node and key not in DEFAULT_MESSAGES:
             r.fail(r.line_of(root, "messages") if "messages" in root else 1, f"messages.{key} is missing")
     for key, value in msg_node.items():
         if key not in MESSAGE_KEYS:

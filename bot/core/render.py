@@ -8,6 +8,7 @@ and reads the SAMHSA number; numbers are read digit by digit, grouped as people 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
 
 from bot.core.directory import Phone, Resource
@@ -37,18 +38,26 @@ def resource_line(r: Resource) -> str:
         reach.append(r.text_instructions)
     if not reach and r.url:
         reach.append(_short_url(r.url))
-    return f"- {r.name}: {', '.join(reach)}" if reach else f"- {r.name}"
+    line = f"- {r.name}: {', '.join(reach)}" if reach else f"- {r.name}"
+    if r.miles is not None:
+        line += f" ({distance(r.miles, r.miles_approx)})"
+    return line
 
 
-def sms_text(reply: Reply) -> str:
-    """The whole text message for a reply, footer included."""
+def distance(miles: float, approx: bool = False) -> str:
+    """`2.4 mi`, or `about 20 mi` when measured to a county's centre rather than an address."""
+    return f"about {round(miles)} mi" if approx else f"{miles:.1f} mi"
+
+
+def sms_text(reply: Reply, line: Callable[[Resource], str] = resource_line) -> str:
+    """The whole text message for a reply, footer included (`line` writes one resource)."""
     blocks: list[str] = []
     head = "\n".join(x for x in (reply.notice, reply.text) if x)
     if head:
         blocks.append(head)
     for section in reply.sections:
         lines = [section.title] if section.title else []
-        lines += [resource_line(r) for r in section.resources]
+        lines += [line(r) for r in section.resources]
         if lines:
             blocks.append("\n".join(lines))
     if reply.choices:
@@ -76,13 +85,33 @@ def fit(reply: Reply, channel: str, sms_budget: int, skip: int = 0) -> tuple[Rep
     if channel == "voice":
         n = min(VOICE_PAGE, len(flat))
         return build(n), n
-    best = 0
-    for n in range(len(flat), 0, -1):
+    lines: dict[int, str] = {}
+
+    def line(r: Resource) -> str:
+        # Each candidate text repeats the same resource lines: write each once per fitting.
+        key = id(r)
+        if key not in lines:
+            lines[key] = resource_line(r)
+        return lines[key]
+
+    def fits(n: int) -> bool:
         candidate = build(n)
-        body = sms_text(replace(candidate, hint="Reply MORE for 99 more." if candidate.more else ""))
-        if count(body).segments <= sms_budget and len(body) <= MAX_SMS_CHARS:
-            best = n
-            break
+        body = sms_text(replace(candidate, hint="Reply MORE for 99 more." if candidate.more else ""), line)
+        return count(body).segments <= sms_budget and len(body) <= MAX_SMS_CHARS
+
+    # One more resource only ever lengthens the text (below the whole list, which drops the MORE hint), so
+    # the most that fit is found by bisection: a county with 300 listings costs 9 renders, not 300.
+    if flat and fits(len(flat)):
+        best = len(flat)
+    else:
+        low, high = 0, max(len(flat) - 1, 0)
+        while low < high:
+            middle = (low + high + 1) // 2
+            if fits(middle):
+                low = middle
+            else:
+                high = middle - 1
+        best = low
     if best == 0 and flat:
         best = 1
     return build(best), best

@@ -35,6 +35,7 @@ messages:
   did_you_mean_many: "Did you mean one of these? Reply with a number:"
   no_local: "We don't have {topic} listed in {county} yet."
   nearby: "Nearest listed, {county} (about {miles} miles):"
+  within: "Also within {miles} miles of {zip}:"
   national: "Anywhere in the US:"
   more: "Reply MORE for {count} more."
   no_more: "That's the whole list."

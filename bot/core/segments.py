@@ -27,15 +27,19 @@ class SegmentCount:
         return f"{self.segments} segment{'s' if self.segments != 1 else ''} ({self.encoding}, {self.units} units)"
 
 
+GSM7_ALL = frozenset(GSM7_BASIC | GSM7_EXTENDED)
+
+
 def is_gsm7(text: str) -> bool:
     """True when every character has a GSM 03.38 encoding."""
-    return all(ch in GSM7_BASIC or ch in GSM7_EXTENDED for ch in text)
+    return GSM7_ALL.issuperset(text)
 
 
 def count(text: str) -> SegmentCount:
     """Segments the network will use for `text`."""
     if is_gsm7(text):
-        units = sum(2 if ch in GSM7_EXTENDED else 1 for ch in text)
+        # Set and str.count work in C: a reply is measured several times while it is fitted to the budget.
+        units = len(text) + sum(text.count(ch) for ch in GSM7_EXTENDED)
         single, multi, encoding = 160, 153, "GSM-7"
     else:
         units = sum(2 if ord(ch) > 0xFFFF else 1 for ch in text)

@@ -7,7 +7,7 @@ rest of the call (keyed by the hashed CallSid), not in a web process.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, Protocol
 
 MAX_HISTORY = 10
@@ -31,10 +31,11 @@ class Session:
     offered_person: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data for storage."""
-        data = asdict(self)
+        """Plain data for storage (by field names read once: `dataclasses.asdict` deep-copies, 10x slower)."""
+        data = {name: getattr(self, name) for name in _FIELD_NAMES}
         data["history"] = list(self.history)
         data["pending"] = list(self.pending)
+        data["vars"] = dict(self.vars)
         return data
 
     @classmethod
@@ -70,6 +71,9 @@ class Session:
 
     def with_vars(self, **values: str) -> Session:
         return replace(self, vars={**self.vars, **values})
+
+
+_FIELD_NAMES = tuple(f.name for f in fields(Session))
 
 
 class SessionStore(Protocol):

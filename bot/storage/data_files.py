@@ -107,8 +107,26 @@ class ServiceEntry:
 
 
 @dataclass(frozen=True)
+class LocationEntry:
+    """A place where an organization is (HSDS `location`): an address and its coordinates."""
+
+    id: str
+    latitude: float
+    longitude: float
+    name: str | None = None
+    address_1: str | None = None
+    city: str | None = None
+    state: str | None = None
+    postal_code: str | None = None
+
+
+@dataclass(frozen=True)
 class OrganizationEntry:
-    """An organization and the services it offers."""
+    """An organization and the services it offers.
+
+    `synthetic` marks generated benchmark data (`helpline data generate`): such a directory is refused by
+    `init_database` unless `ALLOW_SYNTHETIC_DATA` is set, so fictional numbers never reach a person.
+    """
 
     id: str
     name: str
@@ -117,6 +135,8 @@ class OrganizationEntry:
     services: tuple[ServiceEntry, ...]
     website: str | None = None
     description: str | None = None
+    locations: tuple[LocationEntry, ...] = ()
+    synthetic: bool = False
 
 
 @dataclass(frozen=True)
@@ -131,6 +151,11 @@ class Dataset:
     def services(self) -> tuple[ServiceEntry, ...]:
         """All services of all organizations, in file order."""
         return tuple(s for org in self.organizations for s in org.services)
+
+    @property
+    def synthetic(self) -> bool:
+        """True when any organization is generated benchmark data."""
+        return any(org.synthetic for org in self.organizations)
 
 
 def content_hash(data_dir: Path) -> str:
@@ -335,10 +360,13 @@ def _read_resources(
         raise DataFileError(path, 1, f"expected a list of organizations, got {_describe(doc)}")
     org_ids: dict[str, int] = {}
     service_ids: dict[str, int] = {}
+    location_ids: dict[str, int] = {}
     organizations = []
     for index, item in enumerate(doc):
         try:
-            organizations.append(_read_organization(path, doc, index, item, known_categories, org_ids, service_ids, errors))
+            organizations.append(
+                _read_organization(path, doc, index, item, known_categories, org_ids, service_ids, location_ids, errors)
+            )
         except DataFileError as exc:
             if errors is None:
                 raise
@@ -354,6 +382,7 @@ def _read_organization(
     known_categories: set[str],
     org_ids: dict[str, int],
     service_ids: dict[str, int],
+    location_ids: dict[str, int],
     errors: list[DataFileError] | None,
 ) -> OrganizationEntry:
     line = int(doc.lc.item(index)[0]) + 1
@@ -363,7 +392,22 @@ def _read_organization(
     if org_id in org_ids:
         raise org.error(f"duplicate organization id (first used on line {org_ids[org_id]})", "id")
     org_ids[org_id] = org.line("id")
-    org.only({"id", "name", "source", "assured_date", "services"}, {"website", "description"})
+    org.only(
+        {"id", "name", "source", "assured_date", "services"}, {"website", "description", "locations", "synthetic"}
+    )
+    synthetic = org.data.get("synthetic", False)
+    if synthetic is not True and synthetic is not False:
+        raise org.error(f"'synthetic' must be true or false, got {_describe(synthetic)}", "synthetic")
+    locations = []
+    for l_item, l_line in org.items("locations", required=False):
+        location = _read_location(path, l_item, l_line, org.what, f"{org_id}-location-{len(locations) + 1}")
+        if location.id in location_ids:
+            raise DataFileError(
+                path, l_line, f"{org.what}: duplicate location id {location.id!r} (first used on line "
+                f"{location_ids[location.id]})"
+            )
+        location_ids[location.id] = l_line
+        locations.append(location)
     source = org.source("source", None)
     assured = org.day("assured_date", None)
     services = []
@@ -395,7 +439,35 @@ def _read_organization(
         services=tuple(services),
         website=org.url("website"),
         description=org.text("description", required=False),
+        locations=tuple(locations),
+        synthetic=synthetic,
     )
+
+
+def _read_location(path: Path, item: Any, line: int, owner: str, default_id: str) -> LocationEntry:
+    node = _mapping(path, item, line, f"{owner}: location")
+    node.only({"latitude", "longitude"}, {"id", "name", "address_1", "city", "state", "postal_code"})
+    location_id = node.slug("id") if "id" in node.data else default_id
+    state = node.text("state", required=False)
+    if state is not None and state not in STATE_FIPS:
+        raise node.error(f"state must be a two-letter USPS code like FL, got {state!r}", "state")
+    return LocationEntry(
+        id=location_id,
+        latitude=_coordinate(node, "latitude", 90.0),
+        longitude=_coordinate(node, "longitude", 180.0),
+        name=node.text("name", required=False),
+        address_1=node.text("address_1", required=False),
+        city=node.text("city", required=False),
+        state=state,
+        postal_code=node.text("postal_code", required=False),
+    )
+
+
+def _coordinate(node: _Node, key: str, limit: float) -> float:
+    value = node.data.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not -limit <= float(value) <= limit:
+        raise node.error(f"{key!r} must be a number of degrees between -{limit:g} and {limit:g}, got {_describe(value)}", key)
+    return float(value)
 
 
 def _read_service(

@@ -10,18 +10,16 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, Engine, create_engine, delete, event, func, select, text
+from sqlalchemy import Connection, Engine, create_engine, delete, event, func, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
-from bot.storage.data_files import Dataset, OrganizationEntry, load_dataset
+from bot.storage.data_files import DATA_FILES, Dataset, OrganizationEntry, content_hash, load_dataset
 from bot.storage.models import (
+    Base,
     DatasetVersion,
     Location,
     Organization,
@@ -33,6 +31,9 @@ from bot.storage.models import (
     utcnow,
 )
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -40,6 +41,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # Any constant will do; it only has to be the same in every process that initialises the same database.
 _PG_INIT_LOCK_KEY = 0x68656C70  # "help"
 
+_LOAD_CHUNK = 5000
 _DIRECTORY_TABLES_CHILDREN_FIRST = (
     ServiceAttribute,
     Phone,
@@ -49,6 +51,7 @@ _DIRECTORY_TABLES_CHILDREN_FIRST = (
     Organization,
     TaxonomyTerm,
 )
+_DIRECTORY_TABLES_PARENTS_FIRST = tuple(reversed(_DIRECTORY_TABLES_CHILDREN_FIRST))
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,9 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 def alembic_config(url: str | None = None) -> Config:
     """An Alembic config pointing at the packaged migrations, without an alembic.ini on disk."""
+    # Alembic is imported only when migrating: it is 12 MB of every web worker's memory otherwise.
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     if url:
@@ -111,6 +117,8 @@ def alembic_config(url: str | None = None) -> Config:
 def schema_revision(engine: Engine) -> str | None:
     """The Alembic revision the database is at, or None before the first migration."""
     with engine.connect() as connection:
+        from alembic.runtime.migration import MigrationContext
+
         return MigrationContext.configure(connection).get_current_revision()
 
 
@@ -121,24 +129,77 @@ def upgrade_schema(engine: Engine) -> None:
         _upgrade(connection)
 
 
-def init_database(engine: Engine, data_dir: Path, dataset: Dataset | None = None) -> InitResult:
+class SyntheticDataRefused(ValueError):
+    """The data folder holds generated benchmark data and `allow_synthetic` was not given."""
+
+
+def init_database(
+    engine: Engine, data_dir: Path, dataset: Dataset | None = None, *, allow_synthetic: bool = False
+) -> InitResult:
     """Upgrade the schema and load the data files, replacing the directory only when the files changed.
 
     `dataset`, when given, is loaded instead of reading `data_dir` again: the reloader passes the exact
     version it checked, so a file saved again meanwhile cannot slip in unchecked.
+
+    The files' content hash is compared with the loaded one first, so an unchanged folder is not even parsed
+    (parsing 100,000 services takes minutes; `helpline init` runs on every release). A directory marked
+    `synthetic` (made by `helpline data generate`: fictional services and numbers) is refused unless
+    `allow_synthetic` is set (`ALLOW_SYNTHETIC_DATA=1`): it is for benchmarks, never for people.
     """
-    dataset = dataset if dataset is not None else load_dataset(Path(data_dir))
+    data_dir = Path(data_dir)
+    if dataset is not None:
+        return install_dataset(engine, dataset, allow_synthetic=allow_synthetic)
+    digest = content_hash(data_dir)
+    if not allow_synthetic and _marked_synthetic(data_dir):
+        raise _refusal(data_dir)
+    with engine.connect() as connection, connection.begin():
+        _take_init_lock(connection)
+        _upgrade(connection)
+        with Session(bind=connection) as session:
+            current = session.get(DatasetVersion, 1)
+            if current is not None and current.content_hash == digest:
+                result = _counts(session, changed=False, content_hash=digest)
+            else:
+                dataset = load_dataset(data_dir)
+                if dataset.synthetic and not allow_synthetic:
+                    raise _refusal(data_dir)
+                result = _load(session, dataset)
+                session.flush()
+    _log_result(result, str(data_dir))
+    return result
+
+
+def install_dataset(engine: Engine, dataset: Dataset, *, allow_synthetic: bool = False) -> InitResult:
+    """Load an already-validated `Dataset` (as `init_database` would after reading files), if it changed."""
+    if dataset.synthetic and not allow_synthetic:
+        raise _refusal("this dataset")
     with engine.connect() as connection, connection.begin():
         _take_init_lock(connection)
         _upgrade(connection)
         with Session(bind=connection) as session:
             result = _load(session, dataset)
             session.flush()
+    _log_result(result, "a dataset")
+    return result
+
+
+def _marked_synthetic(data_dir: Path) -> bool:
+    """A cheap look at the bytes: does any file carry the `synthetic: true` mark of generated data?"""
+    return any(b"synthetic: true" in (data_dir / name).read_bytes() for name in DATA_FILES)
+
+
+def _refusal(where: object) -> SyntheticDataRefused:
+    return SyntheticDataRefused(
+        f"{where} holds SYNTHETIC benchmark data (fictional services and 555-01xx numbers); "
+        "set ALLOW_SYNTHETIC_DATA=1 to load it into a benchmark database, never a real one"
+    )
+
+
+def _log_result(result: InitResult, source: str) -> None:
     if result.changed:
-        log.info("directory loaded from %s: %s services (%s)", data_dir, result.services, result.content_hash[:12])
+        log.info("directory loaded from %s: %s services (%s)", source, result.services, result.content_hash[:12])
     else:
         log.info("directory already up to date (%s)", result.content_hash[:12])
-    return result
 
 
 def _take_init_lock(connection: Connection) -> None:
@@ -155,6 +216,8 @@ def _take_init_lock(connection: Connection) -> None:
 def _upgrade(connection: Connection) -> None:
     config = alembic_config()
     config.attributes["connection"] = connection
+    from alembic import command
+
     command.upgrade(config, "head")
 
 
@@ -165,9 +228,18 @@ def _load(session: Session, dataset: Dataset) -> InitResult:
 
     for model in _DIRECTORY_TABLES_CHILDREN_FIRST:
         session.execute(delete(model))
-    session.add_all(TaxonomyTerm(code=c.code, name=c.name) for c in dataset.categories)
-    session.flush()
-    session.add_all(_organization(org) for org in dataset.organizations)
+    session.execute(insert(TaxonomyTerm), [{"code": c.code, "name": c.name} for c in dataset.categories])
+    # Plain multi-row INSERTs, a few thousand organizations at a time, instead of one ORM object per row: a
+    # 100,000-service directory loads in well under a minute and a few hundred MB instead of gigabytes.
+    organizations = dataset.organizations
+    for start in range(0, len(organizations), _LOAD_CHUNK):
+        rows: dict[type[Base], list[dict[str, Any]]] = {model: [] for model in _DIRECTORY_TABLES_PARENTS_FIRST}
+        for org in organizations[start : start + _LOAD_CHUNK]:
+            for model, row in _organization(org):
+                rows[model].append(row)
+        for model, batch in rows.items():
+            if batch:
+                session.execute(insert(model), batch)
     if current is None:
         session.add(DatasetVersion(id=1, content_hash=dataset.content_hash, loaded_at=utcnow()))
     else:
@@ -177,38 +249,49 @@ def _load(session: Session, dataset: Dataset) -> InitResult:
     return _counts(session, changed=True, content_hash=dataset.content_hash)
 
 
-def _organization(org: OrganizationEntry) -> Organization:
-    return Organization(
-        id=org.id,
-        name=org.name,
-        description=org.description,
-        website=org.website,
-        source=org.source,
-        assured_date=org.assured_date,
-        services=[
-            Service(
-                id=s.id,
-                name=s.name,
-                description=s.description,
-                url=s.url,
-                status=s.status,
-                text_instructions=s.text_instructions,
-                source=s.source,
-                assured_date=s.assured_date,
-                phones=[
-                    Phone(position=i, number=p.number, display=p.display, type=p.type) for i, p in enumerate(s.phones)
-                ],
-                service_areas=[
-                    ServiceArea(extent=a.extent, state=a.state, county_name=a.county, county_fips=a.fips)
-                    for a in s.service_areas
-                ],
-                attributes=[
-                    ServiceAttribute(taxonomy_term_code=code, position=i) for i, code in enumerate(s.categories)
-                ],
-            )
-            for s in org.services
-        ],
-    )
+def _organization(org: OrganizationEntry) -> list[tuple[type[Base], dict[str, Any]]]:
+    """The rows of one organization, parents before children."""
+    rows: list[tuple[type[Base], dict[str, Any]]] = [
+        (
+            Organization,
+            {
+                "id": org.id, "name": org.name, "description": org.description, "website": org.website,
+                "source": org.source, "assured_date": org.assured_date,
+            },
+        )
+    ]
+    for loc in org.locations:
+        rows.append((
+            Location,
+            {
+                "id": loc.id, "organization_id": org.id, "name": loc.name, "address_1": loc.address_1,
+                "city": loc.city, "state_province": loc.state, "postal_code": loc.postal_code,
+                "latitude": loc.latitude, "longitude": loc.longitude,
+            },
+        ))
+    for s in org.services:
+        rows.append((
+            Service,
+            {
+                "id": s.id, "organization_id": org.id, "name": s.name, "description": s.description, "url": s.url,
+                "status": s.status, "text_instructions": s.text_instructions, "source": s.source,
+                "assured_date": s.assured_date,
+            },
+        ))
+        rows += [
+            (Phone, {"service_id": s.id, "position": i, "number": p.number, "display": p.display, "type": p.type})
+            for i, p in enumerate(s.phones)
+        ]
+        rows += [
+            (ServiceArea, {"service_id": s.id, "extent": a.extent, "state": a.state, "county_name": a.county,
+                           "county_fips": a.fips})
+            for a in s.service_areas
+        ]
+        rows += [
+            (ServiceAttribute, {"service_id": s.id, "taxonomy_term_code": code, "position": i})
+            for i, code in enumerate(s.categories)
+        ]
+    return rows
 
 
 def _counts(session: Session, *, changed: bool, content_hash: str) -> InitResult:

@@ -17,8 +17,8 @@ TRANSCRIPTS = [t for path in transcript_files(FLOWS / "tests") for t in load_tra
 
 
 @pytest.fixture(scope="module")
-def contexts(directory):  # type: ignore[no-untyped-def]
-    found, problems = contexts_for(SETTINGS, FLOWS, directory, {t.flow for t in TRANSCRIPTS})
+def contexts(index):  # type: ignore[no-untyped-def]
+    found, problems = contexts_for(SETTINGS, FLOWS, index, {t.flow for t in TRANSCRIPTS})
     assert not problems
     return found
 
@@ -29,8 +29,8 @@ def test_transcript(contexts, transcript) -> None:  # type: ignore[no-untyped-de
     assert outcome.passed, explain(outcome)
 
 
-def test_the_transcripts_visit_every_state_of_every_shipped_flow(directory) -> None:  # type: ignore[no-untyped-def]
-    result = run_all(SETTINGS, FLOWS, directory)
+def test_the_transcripts_visit_every_state_of_every_shipped_flow(index) -> None:  # type: ignore[no-untyped-def]
+    result = run_all(SETTINGS, FLOWS, index)
     assert not result.problems
     assert result.outcomes and all(o.passed for o in result.outcomes)
     assert result.uncovered == {}
@@ -39,7 +39,7 @@ def test_the_transcripts_visit_every_state_of_every_shipped_flow(directory) -> N
     assert {o.transcript.channel for o in result.outcomes} == {"sms", "voice"}
 
 
-def test_a_failing_transcript_says_where_and_shows_the_difference(tmp_path: Path, directory) -> None:  # type: ignore[no-untyped-def]
+def test_a_failing_transcript_says_where_and_shows_the_difference(tmp_path: Path, index) -> None:  # type: ignore[no-untyped-def]
     (tmp_path / "tests").mkdir()
     (tmp_path / "main.yaml").write_text((FLOWS / "main.yaml").read_text())
     (tmp_path / "tests" / "typo.yaml").write_text(
@@ -51,7 +51,7 @@ def test_a_failing_transcript_says_where_and_shows_the_difference(tmp_path: Path
         "          - Volusia Recovery Aliance\n"
         "          - not: Emergency\n"
     )
-    result = run_all(SETTINGS, tmp_path, directory)
+    result = run_all(SETTINGS, tmp_path, index)
     [outcome] = result.outcomes
     assert not outcome.passed
     text = explain(outcome)

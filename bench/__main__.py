@@ -1,0 +1,239 @@
+"""`python -m bench` (or `bench/run.sh`): every benchmark of the helpline, with results as JSON and a plot.
+
+1. the directory: the benchmark's own PostgreSQL database holds a synthetic national directory (`--services`,
+   default 100,000; generated once, reloaded only if it changed);
+2. micro-benchmarks in-process, on the bundled data and on that directory;
+3. HTTP: the helpline under gunicorn as the Procfile runs it and a bare endpoint, driven by wrk;
+4. outbound: queued texts drained by 1, 2 and 4 rq workers into a local fake Twilio API (when the jobs exist).
+
+Nothing here asserts a time. Results go to bench/results/ (git-ignored): a timestamped JSON and PNG, and
+`latest.json` / `latest.png`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bot.config import PROJECT_ROOT, load_settings
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--services", type=int, default=100_000, help="synthetic directory size (0: bundled data)")
+    parser.add_argument("--duration", type=int, default=20, help="seconds per wrk run")
+    parser.add_argument("--rate", type=float, default=300.0, help="texts per second of the fixed-rate runs")
+    parser.add_argument("--connections", type=int, default=8, help="wrk connections of the full-speed runs")
+    parser.add_argument("--more-workers", type=int, default=4,
+                        help="also run the helpline with this many gunicorn workers (WEB_CONCURRENCY; 0: don't)")
+    parser.add_argument("--samples", type=int, default=3000, help="calls per micro-benchmark")
+    parser.add_argument("--outbound-texts", type=int, default=200, help="texts queued per outbound run")
+    parser.add_argument("--outbound-rate", type=float, default=10.0, help="the fake Twilio API's rate limit (msg/s)")
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
+    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL"))
+    for part in ("micro", "http", "outbound"):
+        parser.add_argument(f"--skip-{part}", action="store_true", help=f"do not run the {part} benchmark")
+    return parser.parse_args(argv)
+
+
+def environment() -> dict[str, Any]:
+    try:
+        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT_ROOT, capture_output=True,
+                             text=True, check=False).stdout.strip()
+    except OSError:
+        rev = ""
+    return {
+        "when": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "git": rev,
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "load_average_at_start": [float(x) for x in Path("/proc/loadavg").read_text().split()[:3]],
+        "note": "shared machine: other processes ran at the same time; compare ratios within one run",
+    }
+
+
+def micro(args: argparse.Namespace, database_url: str) -> list[dict[str, Any]]:
+    from bench import micro as m
+    from bot.storage.db import init_database, make_engine, make_session_factory
+    from bot.storage.directory_repo import SqlDirectory
+
+    settings = load_settings({"HELPLINE_DEV": "1", "HASH_SECRET": "bench", "INSTANCE_DIR": tempfile.mkdtemp()})
+    runs = []
+    with tempfile.TemporaryDirectory() as tmp:
+        bundled = make_engine(f"sqlite:///{tmp}/bundled.sqlite3")
+        init_database(bundled, PROJECT_ROOT / "data")
+        print("micro-benchmarks: bundled data ...", flush=True)
+        runs.append(m.run("bundled data/", SqlDirectory(make_session_factory(bundled)), settings, args.samples))
+        bundled.dispose()
+    if args.services:
+        national = make_engine(database_url)
+        print(f"micro-benchmarks: synthetic national directory ({args.services} services) ...", flush=True)
+        runs.append(m.run(f"synthetic {args.services}", SqlDirectory(make_session_factory(national)), settings,
+                          args.samples))
+        national.dispose()
+    return runs
+
+
+def stages(args: argparse.Namespace, database_url: str, redis_url: str, data_dir: Path) -> dict[str, Any]:
+    from bench import micro as m
+
+    print("per-stage timings of one text (in-process, real Redis and database) ...", flush=True)
+    return m.stages(database_url, redis_url, data_dir, min(args.samples, 1000))
+
+
+def http(args: argparse.Namespace, database_url: str, redis_url: str, data_dir: Path, work: Path) -> dict[str, Any]:
+    import redis
+
+    from bench import http as h
+    from bench.traffic import Traffic, write_requests
+    from bot.wiring import gazetteer
+
+    from bot.storage.gazetteer_cache import load_gazetteer
+
+    wrk = h.ensure_wrk()
+    workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+    # A lasting instance folder, as a deployment has: the gazetteer's small cache file lives there (written
+    # here once), so no web worker has to load the `zipcodes` table (37 MB each).
+    instance = PROJECT_ROOT / "instance" / "bench"
+    load_gazetteer(instance)
+    env = dict(os.environ)
+    env.pop("HELPLINE_DEV", None)
+    env.pop("WEB_CONCURRENCY", None)
+    env.update(
+        DATABASE_URL=database_url, REDIS_URL=redis_url, TWILIO_AUTH_TOKEN=h.TOKEN, HASH_SECRET="bench-hash-secret",
+        PUBLIC_BASE_URL=h.PUBLIC_BASE_URL, INSTANCE_DIR=str(instance), LOG_LEVEL="INFO",
+        # The folder the database was loaded from: the hot reloader would otherwise load data/ over it.
+        DATA_DIR=str(data_dir), ALLOW_SYNTHETIC_DATA="1",
+    )
+    traffic = Traffic(gazetteer(), seed=6)
+    url = f"{h.PUBLIC_BASE_URL}/sms"
+    files = {
+        "max": work / "max.tsv",
+        "rate": work / "rate.tsv",
+    }
+    counts = {
+        "max": write_requests(files["max"], traffic, 8000, "1", h.TOKEN, url),
+        "rate": write_requests(files["rate"], traffic, int(args.rate * args.duration / 4) + 200, "2", h.TOKEN, url),
+    }
+    print(f"signed {counts['max']} + {counts['rate']} requests", flush=True)
+    sessions = redis.Redis.from_url(redis_url)
+    servers: list[h.Server] = []
+    runs: list[dict[str, Any]] = []
+    try:
+        full = h.start_server("full", env, "wsgi:app", work)
+        servers.append(full)
+        bare = h.start_server("bare", env, "bench.bare:app", work)
+        servers.append(bare)
+        print(f"starting: {' '.join(full.argv[2:])}  (and the same for bench.bare:app)", flush=True)
+        h.wait_ready(full, workers, "directory index loaded")
+        h.wait_ready(bare, workers, None)
+        memory_at_start = {s.name: s.memory() for s in servers}
+        for server in servers:  # warm-up, not recorded
+            h.run_wrk(wrk, server, files["max"], work / "warm.json", 5, args.connections)
+        plan = [
+            (bare, "max", 0.0, args.connections),
+            (full, "max", 0.0, args.connections),
+            (bare, "rate", args.rate, 64),
+            (full, "rate", args.rate, 64),
+        ]
+        for server, kind, rate, connections in plan:
+            sessions.flushdb()
+            label = f"{server.name} {'full speed' if not rate else f'{rate:g}/s'}"
+            print(f"wrk: {label} for {args.duration} s ...", flush=True)
+            result = h.run_wrk(wrk, server, files[kind], work / f"{server.name}-{kind}.json", args.duration,
+                               connections, rate)
+            result["label"] = label
+            result["load_average_after"] = h.load_average()
+            runs.append(result)
+        memory = {s.name: s.memory() for s in servers}
+        for server in servers:
+            server.stop()
+        if args.more_workers:
+            more = h.start_server(f"full-x{args.more_workers}", {**env, "WEB_CONCURRENCY": str(args.more_workers)},
+                                  "wsgi:app", work)
+            servers.append(more)
+            h.wait_ready(more, args.more_workers, "directory index loaded")
+            h.run_wrk(wrk, more, files["max"], work / "warm.json", 5, args.connections)
+            for kind, rate, connections in (("max", 0.0, args.connections), ("rate", args.rate, 64)):
+                sessions.flushdb()
+                label = f"full x{args.more_workers} {'full speed' if not rate else f'{rate:g}/s'}"
+                print(f"wrk: {label} for {args.duration} s ...", flush=True)
+                result = h.run_wrk(wrk, more, files[kind], work / f"more-{kind}.json", args.duration, connections, rate)
+                result["label"] = label
+                result["load_average_after"] = h.load_average()
+                runs.append(result)
+            memory[more.name] = more.memory()
+    finally:
+        for server in servers:
+            server.stop()
+        sessions.flushdb()
+    by_label = {r["label"]: r for r in runs}
+    bare_max, full_max = by_label["bare full speed"], by_label["full full speed"]
+    return {
+        "command": " ".join(full.argv[2:]),
+        "workers": workers,
+        "runs": runs,
+        "ratio_full_to_bare": float(full_max["rps"]) / float(bare_max["rps"]),  # type: ignore[arg-type]
+        "memory_mb": memory,
+        "memory_mb_at_start": memory_at_start,
+    }
+
+
+def outbound(args: argparse.Namespace, redis_url: str, work: Path) -> dict[str, Any]:
+    try:
+        from bench import outbound as o
+    except ImportError as exc:
+        return {"skipped": f"the outbound benchmark needs the rq jobs and fake Twilio API of issue 3 ({exc})"}
+    return o.run(redis_url, args.outbound_texts, args.outbound_rate, work)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    from bench.setup import DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, load_directory
+
+    database_url = args.database_url or DEFAULT_DATABASE_URL
+    redis_url = args.redis_url or DEFAULT_REDIS_URL
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    report: dict[str, Any] = {"environment": environment(), "database": database_url.split("@")[-1],
+                              "redis": redis_url.split("@")[-1]}
+    work = Path(tempfile.mkdtemp(prefix="helpline-bench-"))
+    try:
+        data_dir, services = load_directory(database_url, args.services, PROJECT_ROOT / "instance")
+        report["directory_services"] = services
+        if not args.skip_micro:
+            report["micro"] = micro(args, database_url)
+            report["stages"] = stages(args, database_url, redis_url, data_dir)
+        if not args.skip_http:
+            report["http"] = http(args, database_url, redis_url, data_dir, work)
+        if not args.skip_outbound:
+            report["outbound"] = outbound(args, redis_url, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    report["environment"]["load_average_at_end"] = [float(x) for x in Path("/proc/loadavg").read_text().split()[:3]]
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    json_path = RESULTS / f"bench-{stamp}.json"
+    json_path.write_text(json.dumps(report, indent=2))
+    shutil.copyfile(json_path, RESULTS / "latest.json")
+    from bench.report import plot, summary
+
+    png = RESULTS / f"bench-{stamp}.png"
+    plot(report, png)
+    shutil.copyfile(png, RESULTS / "latest.png")
+    print(summary(report))
+    print(f"\nresults: {json_path}\nplot:    {png}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

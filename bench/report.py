@@ -1,0 +1,107 @@
+"""Printing and plotting a benchmark report (the JSON `python -m bench` writes)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+def summary(report: dict[str, Any]) -> str:
+    """The report as a few readable tables."""
+    lines = [f"helpline benchmark, {report['environment']['when']} (git {report['environment']['git']}), "
+             f"{report['environment']['cpus']} CPUs, load average {report['environment']['load_average_at_start']} "
+             f"at start, {report['environment'].get('load_average_at_end')} at end"]
+    lines.append(report["environment"]["note"])
+    for run in report.get("micro", []):
+        lines.append(f"\nin-process, {run['directory']} ({run['services']} services; index loaded in "
+                     f"{run['index_load_seconds']} s), microseconds per call:")
+        lines.append(f"  {'':58} {'p50':>9} {'p99':>9} {'p99 q.':>9}   {'dict p50':>8} {'dict p99':>8}")
+        for r in run["results"]:
+            b = r["baseline"]
+            lines.append(f"  {r['name']:58} {r['p50_us']:9.1f} {r['p99_us']:9.1f} {r['p99_us_quietest_round']:9.1f}"
+                         f"   {b['p50_us']:8.2f} {b['p99_us']:8.2f}")
+        lines.append("  (p50, p99 over 5 rounds; p99 q.: of the quietest round; dict: a dict lookup of the same answer)")
+    stages = report.get("stages")
+    if stages:
+        lines.append("\nwhere one text's time goes (in-process, real Redis and database), microseconds per call:")
+        lines.append(f"  {'':58} {'p50':>9} {'p99':>9} {'mean':>9}")
+        for r in stages["results"]:
+            lines.append(f"  {r['name']:58} {r['p50_us']:9.1f} {r['p99_us']:9.1f} {r['mean_us']:9.1f}")
+    http = report.get("http")
+    if http:
+        lines.append(f"\nHTTP ({http['command']}), wrk with signed traffic:")
+        lines.append(f"  {'':22} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} {'errors':>7} {'bad':>5}")
+        for r in http["runs"]:
+            lat, err = r["latency_ms"], r["errors"]
+            errors = err["connect"] + err["read"] + err["write"] + err["status"] + err["timeout"]
+            lines.append(f"  {r['label']:22} {r['rps']:8.1f} {lat['p50']:8.2f} {lat['p95']:8.2f} {lat['p99']:8.2f} "
+                         f"{lat['max']:8.1f} {errors:7d} {err['bad_reply']:5d}")
+        lines.append(f"  throughput ratio full / bare: {http['ratio_full_to_bare']:.2f}")
+        for name, workers in http["memory_mb"].items():
+            peaks = ", ".join(f"peak RSS {w['peak_rss_mb']:.0f} MB (now {w['rss_mb']:.0f}, PSS {w['pss_mb']:.0f})"
+                              for w in workers)
+            lines.append(f"  memory per {name} worker: {peaks}")
+    out = report.get("outbound")
+    if out:
+        if "skipped" in out:
+            lines.append(f"\noutbound: skipped: {out['skipped']}")
+        else:
+            lines.append(f"\noutbound: {out['texts']} texts into a fake Twilio API limited to {out['rate_limit']:g}/s:")
+            for r in out["runs"]:
+                lines.append(f"  {r['workers']} worker(s): {r['messages_per_second']:.1f} msg/s, at most "
+                             f"{r['peak_per_second']} in any one second, {r['refused_429']} refused with 429 and "
+                             f"retried, lost {r['lost']}, sent twice {r['duplicates']}, {r['seconds']:.1f} s in all")
+    return "\n".join(lines)
+
+
+def plot(report: dict[str, Any], path: Path) -> None:
+    """Throughput, latency and per-call time on one PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = [p for p in ("http", "micro") if report.get(p)]
+    if not panels:
+        return
+    http = report.get("http")
+    columns = (2 if http else 0) + (1 if report.get("micro") else 0)
+    fig, axes = plt.subplots(1, columns, figsize=(6 * columns, 5))
+    axes = list(axes) if columns > 1 else [axes]
+    i = 0
+    if http:
+        runs = http["runs"]
+        ax = axes[i]
+        i += 1
+        labels = [r["label"] for r in runs]
+        ax.bar(labels, [r["rps"] for r in runs], color=["#999999" if r["server"] == "bare" else "#2b7bb9" for r in runs])
+        ax.set_ylabel("requests / s")
+        ax.set_title(f"throughput (full / bare at full speed: {http['ratio_full_to_bare']:.2f})")
+        ax.tick_params(axis="x", rotation=20)
+        ax = axes[i]
+        i += 1
+        width = 0.25
+        for k, pct in enumerate(("p50", "p95", "p99")):
+            ax.bar([x + k * width for x in range(len(runs))], [r["latency_ms"][pct] for r in runs], width, label=pct)
+        ax.set_xticks([x + width for x in range(len(runs))], labels, rotation=20)
+        ax.set_ylabel("latency, ms")
+        ax.set_yscale("log")
+        ax.set_title("latency")
+        ax.legend()
+    if report.get("micro"):
+        ax = axes[i]
+        run = report["micro"][-1]
+        names = [r["name"].split(" (")[0].replace("lookup ", "") for r in run["results"]]
+        y = range(len(names))
+        ax.barh([v + 0.2 for v in y], [r["p99_us"] for r in run["results"]], 0.4, label="p99", color="#d95f02")
+        ax.barh([v - 0.2 for v in y], [r["p50_us"] for r in run["results"]], 0.4, label="p50", color="#1b9e77")
+        ax.scatter([r["baseline"]["p50_us"] for r in run["results"]], list(y), marker="|", s=200, color="black",
+                   label="dict lookup (baseline)")
+        ax.set_yticks(list(y), names, fontsize=7)
+        ax.set_xscale("log")
+        ax.set_xlabel("microseconds per call")
+        ax.set_title(f"in-process, {run['directory']}")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

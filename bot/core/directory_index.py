@@ -1,0 +1,490 @@
+"""The directory in memory: every lookup the engine makes answered from dicts and a grid, never a table scan.
+
+`DirectoryIndex.build` takes the directory's active listings (a `Resource` plus its service areas and the
+points where it is) and the centre points of the counties, and precomputes:
+
+- county -> category -> its local services (by name and by FIPS), state -> statewide ones, category -> national;
+- per category, a grid of 0.25-degree cells holding every service's points, so "what is within 30 miles of this
+  ZIP" looks at the few cells around it; a service with no address stands at the centre of each county it
+  serves, and its distance is marked approximate;
+- per category, a grid of 1-degree cells of the served counties' centres, for "nearest county with a listing".
+
+The index is immutable once built; a process swaps a whole new one in when the data changes.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from bisect import bisect_left
+from array import array
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Set
+from dataclasses import dataclass
+
+from bot.core.directory import County, Nearby, Phone, Point, Resource
+
+SERVICE_CELL_DEGREES = 0.1
+_COUNTY_REACH_MILES = 400.0  # farther than any two points of one county (North Slope Borough spans ~350)
+COUNTY_CELL_DEGREES = 1.0
+_MILES_PER_DEGREE_LAT = 69.09  # 2 * pi * 3958.8 / 360: never more than the true distance per degree
+
+
+@dataclass(frozen=True, slots=True)
+class Area:
+    """Where a listing is offered: `county` (with state, name, maybe FIPS), `state`, or `national`."""
+
+    extent: str
+    state: str | None = None
+    county: str | None = None
+    fips: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """One active service as the index needs it: the resource, its service areas, and its addresses' points."""
+
+    resource: Resource
+    areas: tuple[Area, ...]
+    points: tuple[Point, ...] = ()
+
+
+def county_key(state: str, name: str) -> str:
+    """`County.key` for a service area's state and county name."""
+    return County(name=name.strip(), state=state.upper()).key
+
+
+EARTH_RADIUS_MILES = 3958.8
+
+
+class _Points:
+    """A flat table of points (in radians, with the cosine of the latitude), each naming its owner.
+
+    Arrays of doubles, not tuples of floats: 150,000 points cost 4 MB instead of 30.
+    """
+
+    def __init__(self) -> None:
+        self.lat = array("d")
+        self.lon = array("d")
+        self.cos = array("d")
+        self.owner = array("l")
+
+    def add(self, point: Point, owner: int) -> int:
+        lat, lon = math.radians(point[0]), math.radians(point[1])
+        self.lat.append(lat)
+        self.lon.append(lon)
+        self.cos.append(math.cos(lat))
+        self.owner.append(owner)
+        return len(self.owner) - 1
+
+    def h(self, origin: tuple[float, float, float], p: int) -> float:
+        """The haversine of the angle between `origin` (radians and cosine) and point `p`: grows with distance."""
+        lat0, lon0, cos0 = origin
+        return math.sin((self.lat[p] - lat0) / 2) ** 2 + cos0 * self.cos[p] * math.sin((self.lon[p] - lon0) / 2) ** 2
+
+
+def _cell(i: int, j: int) -> int:
+    """One int for a cell's (row, column): a dict key without a tuple and two ints per cell."""
+    return (i << 16) + j
+
+
+def _origin(point: Point) -> tuple[float, float, float]:
+    lat = math.radians(point[0])
+    return lat, math.radians(point[1]), math.cos(lat)
+
+
+def _miles(h: float) -> float:
+    return 2 * EARTH_RADIUS_MILES * math.asin(math.sqrt(min(1.0, h)))
+
+
+def _h_within(radius: float) -> float:
+    return math.sin(min(radius / (2 * EARTH_RADIUS_MILES), math.pi / 2)) ** 2
+
+
+class _Grid:
+    """Point numbers (of a `_Points` table) bucketed in cells of `cell_degrees`, for searches within a radius."""
+
+    def __init__(self, points: _Points, cell_degrees: float):
+        self.points = points
+        self.cell = cell_degrees
+        self._filling: dict[int, list[int]] | None = defaultdict(list)
+        # Frozen, the cells are three flat arrays (sorted cell keys, where each cell's points start, the points):
+        # 16 bytes a cell instead of a dict entry and an array object (~160), for 76,000 cells at national scale.
+        self._keys = array("q")
+        self._starts = array("l")
+        self._items = array("l")
+
+    def add(self, point: Point, number: int) -> None:
+        assert self._filling is not None, "the grid is frozen"
+        self._filling[_cell(math.floor(point[0] / self.cell), math.floor(point[1] / self.cell))].append(number)
+
+    def freeze(self) -> None:
+        filling, self._filling = self._filling or {}, None
+        for key in sorted(filling):
+            self._keys.append(key)
+            self._starts.append(len(self._items))
+            self._items.extend(filling[key])
+        self._starts.append(len(self._items))
+
+    def cell_points(self, i: int, j: int) -> array[int] | tuple[()]:
+        """The point numbers in cell (i, j)."""
+        key = _cell(i, j)
+        keys = self._keys
+        k = bisect_left(keys, key)
+        if k == len(keys) or keys[k] != key:
+            return ()
+        return self._items[self._starts[k] : self._starts[k + 1]]
+
+    def within(self, origin: Point, radius: float, skip: Set[int] = frozenset()) -> list[tuple[float, int]]:
+        """(h, point number) for every point within `radius` miles of `origin` whose owner is not in `skip`."""
+        lat0, lon0 = origin
+        dlat = radius / _MILES_PER_DEGREE_LAT
+        # Longitude degrees shrink towards the poles: use the most poleward latitude the circle reaches, so the
+        # box of cells always contains the whole circle.
+        cos_lat = math.cos(math.radians(min(89.0, abs(lat0) + dlat)))
+        dlon = min(180.0, radius / (_MILES_PER_DEGREE_LAT * max(cos_lat, 1e-3)))
+        cell, cell_points = self.cell, self.cell_points
+        o_lat, o_lon, o_cos = _origin(origin)
+        lat, lon, cos, owner = self.points.lat, self.points.lon, self.points.cos, self.points.owner
+        limit = _h_within(radius)
+        sin = math.sin
+        found = []
+        # A plain loop with everything in locals: this is the innermost code of a ZIP search.
+        for i in range(math.floor((lat0 - dlat) / cell), math.floor((lat0 + dlat) / cell) + 1):
+            for j in range(math.floor((lon0 - dlon) / cell), math.floor((lon0 + dlon) / cell) + 1):
+                for p in cell_points(i, j):
+                    if skip and owner[p] in skip:
+                        continue
+                    h = sin((lat[p] - o_lat) / 2) ** 2 + o_cos * cos[p] * sin((lon[p] - o_lon) / 2) ** 2
+                    if h <= limit:
+                        found.append((h, p))
+        return found
+
+
+    def nearest(
+        self, origin: Point, radius: float, skip: Set[int], want: int, only: Set[int] | None = None
+    ) -> list[tuple[float, int]]:
+        """(h, point number), nearest first, of points within `radius` miles whose owner is not in `skip` (and is
+        in `only`, when given): at least the points of the `want` nearest owners (fewer if there are fewer).
+
+        Cells are visited in square rings around the origin's cell; after ring k, no unvisited point can be
+        nearer than k cells, so the search stops as soon as `want` owners are known to be nearer than that.
+        In a dense city that is a few hundred points instead of every point within the radius.
+        """
+        lat0, lon0 = origin
+        dlat = radius / _MILES_PER_DEGREE_LAT
+        cos_lat = math.cos(math.radians(min(89.0, abs(lat0) + dlat)))
+        dlon = min(180.0, radius / (_MILES_PER_DEGREE_LAT * max(cos_lat, 1e-3)))
+        cell, cell_points = self.cell, self.cell_points
+        i0, j0 = math.floor(lat0 / cell), math.floor(lon0 / cell)
+        i_lo, i_hi = math.floor((lat0 - dlat) / cell), math.floor((lat0 + dlat) / cell)
+        j_lo, j_hi = math.floor((lon0 - dlon) / cell), math.floor((lon0 + dlon) / cell)
+        o_lat, o_lon, o_cos = _origin(origin)
+        lat, lon, cos, owner = self.points.lat, self.points.lon, self.points.cos, self.points.owner
+        limit = _h_within(radius)
+        # A point k cells away in latitude or longitude is at least this far (as h), for any point in the radius.
+        factor = o_cos * cos_lat
+        half_cell = math.radians(cell) / 2
+        sin = math.sin
+        found: list[tuple[float, int]] = []
+        for k in range(max(i0 - i_lo, i_hi - i0, j0 - j_lo, j_hi - j0) + 1):
+            if k == 0:
+                ring = [(i0, j0)]
+            else:
+                ring = [(i, j) for i in (i0 - k, i0 + k) for j in range(j0 - k, j0 + k + 1)]
+                ring += [(i, j) for j in (j0 - k, j0 + k) for i in range(i0 - k + 1, i0 + k)]
+            for i, j in ring:
+                for p in cell_points(i, j):
+                    if (skip and owner[p] in skip) or (only is not None and owner[p] not in only):
+                        continue
+                    h = sin((lat[p] - o_lat) / 2) ** 2 + o_cos * cos[p] * sin((lon[p] - o_lon) / 2) ** 2
+                    if h <= limit:
+                        found.append((h, p))
+            if len(found) >= want:
+                bound = factor * sin(k * half_cell) ** 2
+                found.sort()
+                owners = set()
+                for h, p in found:
+                    if h > bound:
+                        break
+                    owners.add(owner[p])
+                    if len(owners) >= want:
+                        return found
+        found.sort()
+        return found
+
+
+class DirectoryIndex:
+    """The `Directory` port answered from memory; build it with `DirectoryIndex.build`.
+
+    Listings are numbered in the order given; every table below holds those numbers, so each `Resource` is
+    kept once however many counties and categories it appears under.
+    """
+
+    def __init__(self) -> None:
+        self.version = ""
+        # Each listing's own text packed into one string (id, name, organization, links, phones), its shared
+        # values as numbers into small tables; a `Resource` is unpacked when a lookup returns it. At national
+        # scale this is ~30 MB less per process than 100,000 Resource and Phone objects with their strings.
+        self._records: list[str] = []
+        self._unpackable: dict[int, Resource] = {}  # the rare listing whose text holds a separator character
+        self._shared: list[object] = []
+        self._shared_numbers: dict[object, int] = {}
+        self._source = array("l")
+        self._categories = array("l")
+        self._national_flag = array("b")
+        self._cache: dict[int, Resource] = {}
+        self._approx = array("b")
+        self._points = _Points()
+        self._first = array("l")
+        self._count = array("l")
+        self._county_points = _Points()
+        self._by_name: dict[tuple[str, str, str], tuple[int, ...]] = {}
+        self._by_fips: dict[tuple[str, str], tuple[int, ...]] = {}
+        self._statewide: dict[tuple[str, str], tuple[int, ...]] = {}
+        self._national: dict[str, tuple[int, ...]] = {}
+        self._served: dict[str, frozenset[str]] = {}
+        self._service_grid: dict[str, _Grid] = {}
+        self._county_grid: dict[str, _Grid] = {}
+        self._county_keys: list[str] = []
+
+    @property
+    def size(self) -> int:
+        """How many listings the index holds."""
+        return len(self._records)
+
+    @classmethod
+    def build(
+        cls, listings: Iterable[Listing], centroids: Mapping[str, Point], version: str = ""
+    ) -> DirectoryIndex:
+        """Index `listings` (active services only); `centroids` maps `County.key` to the county's centre."""
+        index = cls()
+        index.version = version
+        by_name: dict[tuple[str, str, str], list[int]] = defaultdict(list)
+        by_fips: dict[tuple[str, str], list[int]] = defaultdict(list)
+        statewide: dict[tuple[str, str], list[int]] = defaultdict(list)
+        national: dict[str, list[int]] = defaultdict(list)
+        served: dict[str, set[str]] = defaultdict(set)
+        names: dict[str, str] = {}  # one copy of each folded county name
+        sort_keys: list[tuple[str, str]] = []
+        for number, listing in enumerate(listings):
+            index._pack(number, listing.resource)
+            sort_keys.append((listing.resource.name, listing.resource.id))
+            areas = tuple(dict.fromkeys(listing.areas))
+            counties = sorted({county_key(a.state, a.county) for a in areas if _is_county(a)})
+            points = listing.points or tuple(centroids[k] for k in counties if k in centroids)
+            index._approx.append(0 if listing.points else 1)
+            index._first.append(len(index._points.owner))
+            index._count.append(len(points))
+            numbers = [index._points.add(point, number) for point in points]
+            for category in dict.fromkeys(listing.resource.categories):
+                for area in areas:
+                    if _is_county(area):
+                        assert area.state and area.county
+                        folded = area.county.strip().lower()
+                        folded = names.setdefault(folded, folded)
+                        by_name[(area.state.upper(), folded, category)].append(number)
+                        if area.fips:
+                            by_fips[(area.fips, category)].append(number)
+                        served[category].add(county_key(area.state, area.county))
+                    elif area.extent == "state" and area.state:
+                        statewide[(area.state.upper(), category)].append(number)
+                    elif area.extent == "national":
+                        national[category].append(number)
+                grid = index._service_grid.get(category)
+                if grid is None:
+                    grid = index._service_grid[category] = _Grid(index._points, SERVICE_CELL_DEGREES)
+                for point, point_number in zip(points, numbers, strict=True):
+                    grid.add(point, point_number)
+        def order(numbers: Iterable[int]) -> tuple[int, ...]:
+            return tuple(sorted(set(numbers), key=sort_keys.__getitem__))
+
+        index._by_name = {k: order(v) for k, v in by_name.items()}
+        index._by_fips = {k: order(v) for k, v in by_fips.items()}
+        index._statewide = {k: order(v) for k, v in statewide.items()}
+        index._national = {k: order(v) for k, v in national.items()}
+        index._served = {k: frozenset(v) for k, v in served.items()}
+        county_numbers: dict[str, int] = {}
+        for category, keys in index._served.items():
+            grid = index._county_grid[category] = _Grid(index._county_points, COUNTY_CELL_DEGREES)
+            for key in sorted(keys):
+                if key not in centroids:
+                    continue
+                if key not in county_numbers:
+                    county_numbers[key] = index._county_points.add(centroids[key], len(index._county_keys))
+                    index._county_keys.append(key)
+                grid.add(centroids[key], county_numbers[key])
+            grid.freeze()
+        for grid in index._service_grid.values():
+            grid.freeze()
+        return index
+
+    # -- the Directory port ---------------------------------------------------------------------------------
+
+    def services_in_county(self, county: County, category: str) -> list[Resource]:
+        """The county's own services (by name or FIPS) in name order, then its state's statewide services."""
+        local = self._local(county, category)
+        statewide = self._statewide.get((county.state.upper(), category), ())
+        resource = self._resource
+        if not statewide:
+            return [resource(n) for n in local]
+        seen = set(local)
+        return [resource(n) for n in local] + [resource(n) for n in statewide if n not in seen]
+
+    def national_services(self, category: str) -> list[Resource]:
+        """Services offered nationwide in a category, by name."""
+        return [self._resource(n) for n in self._national.get(category, ())]
+
+    def counties_served(self, category: str) -> Set[str]:
+        """`County.key`s with at least one local service in the category (a shared, read-only set)."""
+        return self._served.get(category, frozenset())
+
+    def services_near(
+        self, county: County, origin: Point, category: str, radius_miles: float, limit: int
+    ) -> Nearby:
+        """The county's `limit` nearest services (then those without an address, then statewide ones), and up to
+        `limit` others within the radius, nearest first, with miles."""
+        resource, approx, points = self._resource, self._approx, self._points
+        first, count = self._first, self._count
+        here = _origin(origin)
+        o_lat, o_lon, o_cos = here
+        lat, lon, cos, sin = points.lat, points.lon, points.cos, math.sin
+        placed: list[tuple[float, int]] = []
+        unplaced: list[int] = []
+        local = self._local(county, category)
+        grid = self._service_grid.get(category)
+        if grid is not None and len(local) > 4 * max(limit, 1):
+            # A big county (Los Angeles has hundreds in one category): walk the grid outwards from the ZIP instead
+            # of measuring every one of them.
+            return self._near_in_big_county(county, origin, category, radius_miles, limit, local, grid)
+        for n in local:
+            if approx[n] or not count[n]:
+                # Only a county centre is known: a distance to it would pretend to know where in the county.
+                unplaced.append(n)
+            elif count[n] == 1:
+                p = first[n]  # the usual case, inlined: a big county has hundreds of these
+                placed.append((sin((lat[p] - o_lat) / 2) ** 2 + o_cos * cos[p] * sin((lon[p] - o_lon) / 2) ** 2, n))
+            else:
+                placed.append((min(points.h(here, p) for p in range(first[n], first[n] + count[n])), n))
+        seen = set(local)
+        statewide = [n for n in self._statewide.get((county.state.upper(), category), ()) if n not in seen]
+        seen.update(statewide)
+        nearest_local = heapq.nsmallest(limit, placed)  # ties (one address, two services) go by listing order
+        in_county = [resource(n).at(round(_miles(h), 1)) for h, n in nearest_local]
+        in_county += [resource(n) for n in unplaced + statewide]
+        return Nearby(in_county=tuple(in_county), around=self._around(origin, category, radius_miles, limit, seen))
+
+    def _near_in_big_county(
+        self, county: County, origin: Point, category: str, radius_miles: float, limit: int,
+        local: tuple[int, ...], grid: _Grid,
+    ) -> Nearby:
+        resource, approx, count = self._resource, self._approx, self._count
+        placed_set = {n for n in local if not approx[n] and count[n]}
+        chosen: dict[int, float] = {}
+        for h, p in grid.nearest(origin, _COUNTY_REACH_MILES, frozenset(), limit, only=placed_set):
+            n = self._points.owner[p]
+            if n not in chosen:
+                chosen[n] = h
+                if len(chosen) == limit:
+                    break
+        seen = set(local)
+        statewide = [n for n in self._statewide.get((county.state.upper(), category), ()) if n not in seen]
+        seen.update(statewide)
+        in_county = [resource(n).at(round(_miles(h), 1)) for n, h in chosen.items()]
+        in_county += [resource(n) for n in local if n not in placed_set]
+        in_county += [resource(n) for n in statewide]
+        return Nearby(in_county=tuple(in_county), around=self._around(origin, category, radius_miles, limit, seen))
+
+    def _around(self, origin: Point, category: str, radius_miles: float, limit: int, seen: Set[int]) -> tuple[Resource, ...]:
+        """Up to `limit` services not in `seen` within the radius, nearest first, with miles."""
+        resource, approx, points = self._resource, self._approx, self._points
+        around: tuple[Resource, ...] = ()
+        grid = self._service_grid.get(category)
+        if grid is not None and limit > 0:
+            owner = points.owner
+            chosen: dict[int, float] = {}
+            # Nearest first, so the first point met of a listing is its nearest.
+            for h, p in grid.nearest(origin, radius_miles, seen, limit):
+                n = owner[p]
+                if n not in chosen:
+                    chosen[n] = h
+                    if len(chosen) == limit:
+                        break
+            around = tuple(resource(n).at(round(_miles(h), 1), bool(approx[n])) for n, h in chosen.items())
+        return around
+
+    def counties_near(self, origin: Point, category: str, radius_miles: float, limit: int) -> list[tuple[str, float]]:
+        """The `limit` nearest counties (keys, miles) with a local service in the category, within the radius."""
+        grid = self._county_grid.get(category)
+        if grid is None:
+            return []
+        keys, owner = self._county_keys, self._county_points.owner
+        return [(keys[owner[p]], _miles(h)) for h, p in heapq.nsmallest(limit, grid.within(origin, radius_miles))]
+
+    # -- internals ------------------------------------------------------------------------------------------
+
+    def _local(self, county: County, category: str) -> tuple[int, ...]:
+        by_name = self._by_name.get((county.state.upper(), county.name.strip().lower(), category), ())
+        if not county.fips:
+            return by_name
+        by_fips = self._by_fips.get((county.fips, category), ())
+        if not by_fips or by_fips == by_name:
+            return by_name or by_fips
+        return self._order([*by_name, *by_fips])
+
+    def _order(self, numbers: Iterable[int]) -> tuple[int, ...]:
+        """Unique, in the order the SQL directory uses: name, then id."""
+        return tuple(sorted(set(numbers), key=lambda n: (self._resource(n).name, self._resource(n).id)))
+
+    def _number(self, value: object) -> int:
+        """The number of a shared value (a source, a tuple of categories) in this index's table of them."""
+        number = self._shared_numbers.get(value)
+        if number is None:
+            number = self._shared_numbers[value] = len(self._shared)
+            self._shared.append(value)
+        return number
+
+    def _pack(self, number: int, r: Resource) -> None:
+        texts = (
+            r.id, r.name, "" if r.organization == r.name else r.organization, r.url or "", r.description or "",
+            r.text_instructions or "",
+        )
+        phone_texts = [text for p in r.phones for text in (p.number, p.display, p.kind)]
+        record = _RECORD.join((*texts, _PHONES.join(_FIELD.join((p.number, p.display, p.kind)) for p in r.phones)))
+        if not r.organization or any(sep in text for text in (*texts, *phone_texts) for sep in _SEPARATORS):
+            self._unpackable[number] = r  # kept whole rather than packed ambiguously
+            record = ""
+        self._records.append(record)
+        self._source.append(self._number(r.source))
+        self._categories.append(self._number(r.categories))
+        self._national_flag.append(1 if r.national else 0)
+
+    def _resource(self, n: int) -> Resource:
+        """Listing `n` as a `Resource` (unpacked, and kept for the next lookup in a small cache)."""
+        found = self._cache.get(n)
+        if found is not None:
+            return found
+        found = self._unpackable.get(n)
+        if found is None:
+            rid, name, org, url, description, text_instructions, phones = self._records[n].split(_RECORD)
+            found = Resource(
+                rid, name, org or name,
+                tuple(Phone(*p.split(_FIELD)) for p in phones.split(_PHONES)) if phones else (),
+                self._shared[self._categories[n]],  # type: ignore[arg-type]
+                url or None, description or None, text_instructions or None,
+                self._shared[self._source[n]],  # type: ignore[arg-type]
+                bool(self._national_flag[n]),
+            )
+        if len(self._cache) >= _CACHE_SIZE:
+            self._cache.clear()
+        self._cache[n] = found
+        return found
+
+
+_RECORD, _PHONES, _FIELD = "\x1f", "\x1e", "\x1d"
+_SEPARATORS = (_RECORD, _PHONES, _FIELD)
+_CACHE_SIZE = 20_000
+
+
+def _is_county(area: Area) -> bool:
+    return area.extent == "county" and bool(area.state) and bool(area.county)

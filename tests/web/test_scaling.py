@@ -1,0 +1,126 @@
+"""Horizontal scaling: two web processes on one Redis and one database, and a person whose texts land on either.
+
+Nothing a conversation depends on lives in a process: sessions, "once per delivery", rate limits and opt-outs are
+in Redis or the database, and each process's directory index is a cache of the same rows. So a conversation that
+hops between processes (as it does behind any load balancer) reads exactly as if it had one.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+
+from bot.config import PROJECT_ROOT
+from tests.conftest import assert_hotlines, make_env, sign, sms_params
+
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def web_process(env: dict[str, str], log: Path) -> Iterator[str]:
+    """The helpline under gunicorn (one worker), as the Procfile runs it, on a free loopback port."""
+    port = free_port()
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-w", "1", "-b", f"127.0.0.1:{port}", "wsgi:app"],
+            cwd=PROJECT_ROOT, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                assert process.poll() is None, log.read_text()
+                try:
+                    urllib.request.urlopen(f"{url}/healthz", timeout=2).close()
+                    break
+                except (urllib.error.URLError, OSError):
+                    assert time.monotonic() < deadline, log.read_text()
+                    time.sleep(0.2)
+            yield url
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+def text(server: str, sender: str, body: str, **extra: str) -> str:
+    """Post a signed inbound SMS to one process; the reply's text ('' when the answer is silence)."""
+    params = {**sms_params(body, sender), **extra}
+    public = "https://helpline.example.org/sms"
+    request = urllib.request.Request(
+        f"{server}/sms",
+        data=urllib.parse.urlencode(params).encode(),
+        headers={"X-Twilio-Signature": sign(public, params), "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 200
+        root = ElementTree.fromstring(response.read())
+    messages = root.findall("Message")
+    return messages[0].text or "" if messages else ""
+
+
+@pytest.fixture(scope="module")
+def two_processes(tmp_path_factory: pytest.TempPathFactory, database_url: str, redis_url: str) -> Iterator[tuple[str, str]]:
+    """Two web processes sharing the test Redis and database (started once for this module)."""
+    tmp_path = tmp_path_factory.mktemp("scaling")
+    env = make_env(tmp_path, database_url, redis_url, PUBLIC_BASE_URL="https://helpline.example.org")
+    with web_process(env, tmp_path / "a.log") as a, web_process(env, tmp_path / "b.log") as b:
+        yield a, b
+
+
+def test_a_conversation_hopping_between_processes_stays_coherent(two_processes: tuple[str, str], redis_client) -> None:
+    a, b = two_processes
+    me = "+13865550190"
+    assert "1 Local peer support" in text(a, me, "hi")
+    assert "COUNTY" in text(b, me, "2"), "process B knows A put me in the menu"
+    family = text(a, me, "volusa")
+    assert "Support for family and loved ones in Volusia County, FL" in family, "the topic chosen on B is kept"
+    assert "Volusia Recovery Alliance" in family
+    assert "COUNTY" in text(b, me, "back")
+    by_zip = text(a, me, "32114")
+    assert "Also within 25 miles of 32114" in by_zip
+    assert "1 Local peer support" in text(b, me, "menu")
+    question = text(a, me, "st jon")
+    assert "Did you mean St. Johns County, FL?" in question
+    assert "Discover & Recover St. Johns County" in text(b, me, "yes"), "B answers the question A asked"
+
+
+def test_a_delivery_retried_on_the_other_process_is_answered_once(two_processes: tuple[str, str]) -> None:
+    a, b = two_processes
+    me = "+13865550191"
+    text(a, me, "menu")
+    text(b, me, "3")
+    text(a, me, "1")
+    retry = {"MessageSid": "SM" + "d" * 32, "SmsSid": "SM" + "d" * 32, "SmsMessageSid": "SM" + "d" * 32}
+    first = text(a, me, "back", **retry)
+    assert "Recovery programs" in first
+    assert text(b, me, "back", **retry) == first, "Twilio's retry, landing on B, gets A's answer"
+    assert "treatment near you" in text(b, me, "4"), "and BACK was applied once: still in recovery programs"
+
+
+def test_an_opt_out_on_one_process_is_honoured_by_the_other(two_processes: tuple[str, str]) -> None:
+    a, b = two_processes
+    me = "+13865550192"
+    text(a, me, "hi")
+    text(a, me, "STOP")
+    assert text(b, me, "volusia") == "", "after STOP, silence from every process"
+    reply = text(b, me, "START")
+    assert_hotlines(reply)
+    assert "Volusia Recovery Alliance" in text(a, me, "volusia")
