@@ -152,25 +152,33 @@ class _Reader:
                 self.fail(line, f"{where} uses {{{name}}}, which nothing provides (known: {', '.join(sorted(allowed))})")
 
 
-def load_flow(path: Path) -> Flow:
-    """Read and check one flow file."""
+def read_file(path: Path) -> str:
+    """A config file's text, or a `FlowError` naming the file."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise FlowError([Problem(str(path), 1, f"cannot read file: {exc}")]) from exc
-    return parse_flow(text, str(path))
+
+
+def read_yaml(text: str, source: str) -> Any:
+    """Parse YAML 1.2 with line numbers kept, or raise a `FlowError` at the offending line."""
+    try:
+        return yaml_reader().load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        raise FlowError([Problem(source, line, f"not valid YAML: {exc.problem or exc.context}")]) from exc
+
+
+def load_flow(path: Path) -> Flow:
+    """Read and check one flow file."""
+    return parse_flow(read_file(path), str(path))
 
 
 def parse_flow(text: str, source: str) -> Flow:
     """Read and check a flow from YAML text; `source` names it in problems."""
     reader = _Reader(source)
-    try:
-        raw = yaml_reader().load(text)
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else 1
-        raise FlowError([Problem(source, line, f"not valid YAML: {exc.problem or exc.context}")]) from exc
-    flow = _build(reader, raw)
+    flow = _build(reader, read_yaml(text, source))
     if reader.problems or flow is None:
         raise FlowError(reader.problems or [Problem(source, 1, "empty flow file")])
     return flow

@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ruamel.yaml.comments import CommentedMap
-from ruamel.yaml.error import MarkedYAMLError
 
-from bot.core.flow_loader import FlowError, Problem, yaml_reader
+from bot.core.flow_loader import FlowError, Problem, read_file, read_yaml
 
 LEVELS = ("emergency", "support")
 REPLY_KEYS = ("emergency", "overdose", "support", "go_on", "go_on_voice")
@@ -96,20 +95,12 @@ def _rank(match: CrisisMatch) -> tuple[int, int]:
 
 def load_crisis(path: Path) -> CrisisScreen:
     """Read and check the crisis phrase file; problems come back as `file:line: message`."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise FlowError([Problem(str(path), 1, f"cannot read file: {exc}")]) from exc
-    return parse_crisis(text, str(path))
+    return parse_crisis(read_file(path), str(path))
 
 
 def parse_crisis(text: str, where: str) -> CrisisScreen:
     """Read and check crisis phrases from YAML text; `where` names it in problems."""
-    try:
-        raw = yaml_reader().load(text)
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        raise FlowError([Problem(where, (mark.line + 1) if mark else 1, f"not valid YAML: {exc.problem}")]) from exc
+    raw = read_yaml(text, where)
     problems: list[Problem] = []
 
     def line(node: object, key: object) -> int:
