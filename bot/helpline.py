@@ -64,6 +64,8 @@ class Outcome:
 
     reply: Reply | None
     degraded: bool = False
+    step: int = 0
+    """How many turns the conversation has had; calls put it in their callback URLs to tell retries apart."""
 
 
 class Helpline:
@@ -195,7 +197,7 @@ class Helpline:
                 self.faults.report("session save", exc)
                 remembered = False
         log.info("%s %s -> %s (turn %d)", channel, key[-8:], turn.session.state, turn.session.turns)
-        return Outcome(turn.reply, degraded=not remembered)
+        return Outcome(turn.reply, degraded=not remembered, step=turn.session.turns)
 
     def forget(self, channel: str, sender: str) -> None:
         """Drop what is kept about a conversation that is over (a call that ended); never raises."""

@@ -22,6 +22,7 @@ Retrying inside the job keeps rq's scheduler out of it: its lock outlives a kill
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -39,6 +40,9 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from bot.config import Settings, load_settings
+from bot.core.identity import person_key
+from bot.storage.db import make_engine, make_session_factory
+from bot.storage.opt_outs import OptOutStore
 from bot.storage.outbox import Outbox, Record
 from bot.storage.redis_server import client_for
 
@@ -66,9 +70,21 @@ class _Transient(Exception):
     """One attempt failed in a way that may succeed later."""
 
 
+@functools.lru_cache(maxsize=4)
+def _opt_out_store(database_url: str, redis_url: str | None) -> OptOutStore:
+    """One store (engine pool) per process and database, shared by the jobs this worker runs."""
+    factory = make_session_factory(make_engine(database_url))
+    return OptOutStore(factory, mirror=client_for(redis_url) if redis_url else None)
+
+
 def may_send(settings: Settings, number: str) -> bool:
-    """Whether this number may be sent a text at all: THE place to consult opt-outs (none are kept yet)."""
-    return True
+    """Whether this number may be sent a text at all: not if it opted out, nor if that cannot be checked."""
+    try:
+        store = _opt_out_store(settings.database_url, settings.redis_url)
+        return not store.is_opted_out(person_key(settings.hash_secret, number))
+    except Exception as exc:  # noqa: BLE001 - consent unknown: do not text
+        log.error("opt-out check failed, not texting: %s", type(exc).__name__)
+        return False
 
 
 def can_text(settings: Settings, number: str) -> bool:

@@ -249,6 +249,15 @@ class Call:
     sid: str = field(default_factory=lambda: twilio_sid("CA"))
     base_url: str = "http://localhost"
     heard: list[str] = field(default_factory=list)
+    gather_url: str = "/voice/gather"
+    dial_url: str = "/voice/dial-status"
+
+    def _follow(self, root: ElementTree.Element) -> None:
+        """Remember the callback URLs the last TwiML gave, as Twilio would call them."""
+        for gather in root.iter("Gather"):
+            self.gather_url = gather.get("action") or self.gather_url
+        for dial in root.iter("Dial"):
+            self.dial_url = dial.get("action") or self.dial_url
 
     def post(self, path: str, status: str = "in-progress", **fields: str) -> ElementTree.Element:
         """POST a signed webhook; return the TwiML root (asserting a 200 XML answer)."""
@@ -260,6 +269,7 @@ class Call:
         assert response.mimetype == "application/xml"
         root = twiml(response.get_data(as_text=True))
         self.heard.append(spoken(root))
+        self._follow(root)
         return root
 
     def start(self) -> ElementTree.Element:
@@ -267,18 +277,18 @@ class Call:
         return self.post("/voice", status="ringing")
 
     def press(self, digits: str) -> ElementTree.Element:
-        return self.post("/voice/gather", Digits=digits, msg="Gather End")
+        return self.post(self.gather_url, Digits=digits, msg="Gather End")
 
     def say(self, words: str, confidence: str = "0.91") -> ElementTree.Element:
-        return self.post("/voice/gather", SpeechResult=words, Confidence=confidence)
+        return self.post(self.gather_url, SpeechResult=words, Confidence=confidence)
 
     def silence(self) -> ElementTree.Element:
         """The Gather timed out: Twilio still calls the action (actionOnEmptyResult), with nothing heard."""
-        return self.post("/voice/gather")
+        return self.post(self.gather_url)
 
     def dial_ended(self, status: str, duration: str = "0") -> ElementTree.Element:
         return self.post(
-            "/voice/dial-status",
+            self.dial_url,
             DialCallStatus=status,
             DialCallSid=twilio_sid("CA"),
             DialCallDuration=duration,

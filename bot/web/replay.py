@@ -22,7 +22,7 @@ def once_per_delivery(render_busy: Callable[[Any], Response]) -> Callable[[F], F
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Response:
             parts = current_app.extensions["helpline_parts"]
-            key = delivery_key(request.path, request.form.to_dict(flat=True))
+            key = delivery_key(request.full_path, request.form.to_dict(flat=True))
 
             def busy() -> bytes:
                 return render_busy(fallback_reply(parts.helpline.context.hotlines)).get_data()

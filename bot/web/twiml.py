@@ -55,14 +55,19 @@ class CallSettings:
     hints: tuple[str, ...] = ()
 
 
-def voice_twiml(reply: Reply, call: CallSettings, before: str = "") -> Response:
-    """The verbs for one call reply: say it, then listen (Gather), put through (Dial) or hang up."""
+def voice_twiml(reply: Reply, call: CallSettings, before: str = "", step: int = 0) -> Response:
+    """The verbs for one call reply: say it, then listen (Gather), put through (Dial) or hang up.
+
+    Callback URLs carry the conversation's `step`, so a retried delivery (same step) can be told apart from
+    a second, identical-looking answer (two silent tries) and answered once.
+    """
     response = VoiceResponse()
+    gather_url, dial_url = f"{GATHER_URL}?step={step}", f"{DIAL_STATUS_URL}?step={step}"
     lines = ([before] if before else []) + voice_lines(reply)
     if reply.action == "connect":
         for line in lines:
             response.say(line, voice=call.voice, language=call.language)
-        dial = response.dial(action=DIAL_STATUS_URL, method="POST", timeout=call.dial_timeout, answer_on_bridge=True)
+        dial = response.dial(action=dial_url, method="POST", timeout=call.dial_timeout, answer_on_bridge=True)
         dial.number(call.hotline_number)
         return xml_response(response)
     if reply.action == "hangup":
@@ -72,7 +77,7 @@ def voice_twiml(reply: Reply, call: CallSettings, before: str = "") -> Response:
         return xml_response(response)
     listen: dict[str, object] = {
         "input": "dtmf speech",
-        "action": GATHER_URL,
+        "action": gather_url,
         "method": "POST",
         "action_on_empty_result": True,
         "language": call.language,
@@ -90,5 +95,5 @@ def voice_twiml(reply: Reply, call: CallSettings, before: str = "") -> Response:
     for line in lines:
         gather.say(line, voice=call.voice, language=call.language)
     # Not reached while Twilio honours actionOnEmptyResult; if it ever is, it counts as a silent try.
-    response.redirect(GATHER_URL, method="POST")
+    response.redirect(gather_url, method="POST")
     return xml_response(response)

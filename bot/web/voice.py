@@ -26,6 +26,7 @@ from bot.core.render import TEXT_OUTCOMES, texted_list_body
 from bot.core.reply import Reply, TextedList
 from bot.helpline import Helpline, Outcome
 from bot.jobs import can_text, enqueue_text, may_send
+from bot.web.replay import once_per_delivery
 from bot.web.signature import twilio_signed
 from bot.web.twiml import CallSettings, voice_twiml
 from bot.wiring import Parts
@@ -61,8 +62,14 @@ def incoming_call() -> Response:
     return _answer(_helpline().converse("voice", _call_sid(), inbound))
 
 
+def _busy(reply: Reply) -> Response:
+    """A copy of a callback still being answered: every line, and through to a person."""
+    return voice_twiml(_trouble(reply), _call_settings(_parts()))
+
+
 @bp.post("/voice/gather")
 @twilio_signed
+@once_per_delivery(_busy)
 def gathered() -> Response:
     """The caller keyed digits, said something, or let the prompt time out."""
     digits = request.form.get("Digits", "").strip()
@@ -78,6 +85,7 @@ def gathered() -> Response:
 
 @bp.post("/voice/dial-status")
 @twilio_signed
+@once_per_delivery(_busy)
 def dial_status() -> Response:
     """The transfer to the 24/7 line ended: goodbye after a conversation, the other lines if it failed."""
     status = request.form.get("DialCallStatus", "")
@@ -103,7 +111,7 @@ def _answer(outcome: Outcome) -> Response:
     before = ""
     if reply.texted is not None:
         before = TEXT_OUTCOMES[_send_list(parts, reply.texted)]
-    return voice_twiml(reply, _call_settings(parts), before)
+    return voice_twiml(reply, _call_settings(parts), before, outcome.step)
 
 
 def _trouble(reply: Reply) -> Reply:

@@ -129,3 +129,18 @@ def test_the_number_is_never_logged(job_settings, redis_client, fake_twilio, cap
     assert caplog.records
     for record in caplog.records:
         assert CALLER[2:] not in record.getMessage() and "3865550190" not in str(record.args)
+
+
+def test_a_number_that_opted_out_after_asking_is_not_texted(job_settings, redis_client, fake_twilio) -> None:
+    from bot.core.identity import person_key
+    from bot.storage.db import make_engine, make_session_factory
+    from bot.storage.opt_outs import OptOutStore
+
+    store = OptOutStore(make_session_factory(make_engine(job_settings.database_url)))
+    store.opt_out(person_key(job_settings.hash_secret, CALLER), "stop")
+    try:
+        result = send(job_settings, redis_client, send_id="optedout01")
+    finally:
+        store.opt_in(person_key(job_settings.hash_secret, CALLER))
+    assert result == {"status": "withheld"}
+    assert fake_twilio.posts() == []

@@ -6,7 +6,7 @@ import logging
 
 from sqlalchemy import column, inspect, select, table
 
-from tests.conftest import Phone
+from tests.conftest import Call, Phone
 
 CANARY_NUMBER = "+13865550999"
 CANARY_DIGITS = ["3865550999", "5550999", "386-555-0999"]
@@ -15,7 +15,12 @@ CANARY_BODY = "zebracanary7741"
 
 def test_no_body_and_no_number_reaches_logs_database_or_redis(app, redis_client, caplog) -> None:
     phone = Phone(app.test_client(), CANARY_NUMBER)
+    call = Call(app.test_client(), CANARY_NUMBER)
     with caplog.at_level(logging.DEBUG):
+        call.start()
+        call.say(f"{CANARY_BODY} volusia")
+        call.say(CANARY_BODY)
+        call.press("1")
         for body in [
             CANARY_BODY,
             f"i live in volusia {CANARY_BODY}",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import zlib
-from xml.etree.ElementTree import Element
+from xml.etree.ElementTree import Element, tostring
 
 import pytest
 import redis
@@ -16,7 +16,7 @@ from bot.config import load_settings
 from bot.jobs import text_queue
 from bot.storage.redis_server import client_for
 from bot.web import create_app
-from tests.conftest import ACCOUNT_SID, Call, call_params, make_env, sign, spoken, twiml
+from tests.conftest import ACCOUNT_SID, Call, Phone, call_params, make_env, sign, spoken, twiml
 
 HOTLINE_DIGITS = "8 0 0, 5 3 9, 4 2 2 8"
 SAMHSA_DIGITS = "8 0 0, 6 6 2, 4 3 5 7"
@@ -29,7 +29,7 @@ def gather(root: Element) -> Element:
     assert len(gathers) == 1, spoken(root)
     g = gathers[0]
     assert g.get("input") == "dtmf speech"
-    assert g.get("action") == "/voice/gather" and g.get("method") == "POST"
+    assert g.get("action", "").startswith("/voice/gather?step=") and g.get("method") == "POST"
     assert g.get("actionOnEmptyResult") == "true"
     assert {child.tag for child in g} == {"Say"}
     assert root.find("Dial") is None and root.find("Hangup") is None
@@ -41,7 +41,7 @@ def dialled(root: Element) -> str:
     assert root.find("Gather") is None, spoken(root)
     dials = root.findall("Dial")
     assert len(dials) == 1, spoken(root)
-    assert dials[0].get("action") == "/voice/dial-status" and dials[0].get("method") == "POST"
+    assert dials[0].get("action", "").startswith("/voice/dial-status?step=") and dials[0].get("method") == "POST"
     numbers = dials[0].findall("Number")
     assert len(numbers) == 1
     return numbers[0].text or ""
@@ -482,3 +482,23 @@ def test_a_request_without_a_call_sid_shares_no_state(client: FlaskClient, redis
     root = twiml(client.post("/voice/gather", data={**params, "Digits": "1"}, headers=headers).get_data(as_text=True))
     assert "say the name of your county" in spoken(root)
     assert redis_client.keys("hl:session:*") == []
+
+
+def test_a_caller_who_opted_out_of_texts_is_told_and_nothing_is_queued(
+    call: Call, client: FlaskClient, redis_client: redis.Redis
+) -> None:
+    Phone(client, call.caller).send("STOP")
+    reach_volusia_results(call)
+    said = spoken(call.press("1"))
+    assert "asked not to get texts from us" in said
+    assert text_queue(redis_client).count == 0
+
+
+def test_a_redelivered_keypress_is_answered_once(call: Call) -> None:
+    call.start()
+    url = call.gather_url
+    first = call.press("1")
+    call.gather_url = url
+    again = call.press("1")
+    assert tostring(first) == tostring(again)
+    assert "Volusia Recovery Alliance" in spoken(call.say("Volusia"))
