@@ -62,18 +62,30 @@ def web_process(env: dict[str, str], log: Path) -> Iterator[str]:
             process.wait(timeout=30)
 
 
-def call(server: str, sid: str, caller: str, path: str, **fields: str) -> str:
-    """Post a signed voice webhook of call `sid` to one process; what the caller hears."""
-    params = {**call_params(sid, caller), **fields}
-    request = urllib.request.Request(
-        f"{server}{path}",
-        data=urllib.parse.urlencode(params).encode(),
-        headers={"X-Twilio-Signature": sign(f"https://helpline.example.org{path}", params),
-                 "Content-Type": "application/x-www-form-urlencoded"},
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        assert response.status == 200
-        return " ".join((say.text or "") for say in ElementTree.fromstring(response.read()).iter("Say"))
+class HoppingCall:
+    """One call whose webhooks go to whichever process; it follows each Gather's action URL as Twilio does."""
+
+    def __init__(self, sid: str, caller: str) -> None:
+        self.sid, self.caller, self.gather_url = sid, caller, "/voice/gather"
+
+    def post(self, server: str, path: str, **fields: str) -> str:
+        """Post a signed voice webhook to one process; what the caller hears."""
+        params = {**call_params(self.sid, self.caller), **fields}
+        request = urllib.request.Request(
+            f"{server}{path}",
+            data=urllib.parse.urlencode(params).encode(),
+            headers={"X-Twilio-Signature": sign(f"https://helpline.example.org{path}", params),
+                     "Content-Type": "application/x-www-form-urlencoded"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert response.status == 200
+            root = ElementTree.fromstring(response.read())
+        for gather in root.iter("Gather"):
+            self.gather_url = gather.get("action") or self.gather_url
+        return " ".join((say.text or "") for say in root.iter("Say"))
+
+    def press(self, server: str, digits: str) -> str:
+        return self.post(server, self.gather_url, Digits=digits, msg="Gather End")
 
 
 def text(server: str, sender: str, body: str, **extra: str) -> str:
@@ -167,16 +179,16 @@ def test_a_call_hopping_between_processes_gets_its_list_by_text_once(
     two_processes: tuple[str, str], fake_api: FakeTwilio
 ) -> None:
     a, b = two_processes
-    sid, caller = "CA" + "5" * 32, "+13865550193"
-    call(a, sid, caller, "/voice", CallStatus="ringing")
-    call(b, sid, caller, "/voice/gather", Digits="1")
-    heard = call(a, sid, caller, "/voice/gather", Digits="32114")
+    caller = HoppingCall("CA" + "5" * 32, "+13865550193")
+    caller.post(a, "/voice", CallStatus="ringing")
+    caller.press(b, "1")
+    heard = caller.press(a, "32114")
     assert "Volusia Recovery Alliance" in heard, "B's menu choice is known to A"
-    assert call(b, sid, caller, "/voice/gather", Digits="1").startswith("I'm sending this list by text")
-    call(a, sid, caller, "/voice/gather", Digits="1")  # asked again, on the other process
+    assert caller.press(b, "1").startswith("I'm sending this list by text")
+    caller.press(a, "1")  # asked again, on the other process
     deadline = time.monotonic() + 60
     while not fake_api.messages and time.monotonic() < deadline:
         time.sleep(0.1)
     time.sleep(2)  # a second text, if either worker were to send one, would have arrived by now
-    assert [m["to"] for m in fake_api.messages] == [caller], "sent once, by one of the two workers"
+    assert [m["to"] for m in fake_api.messages] == [caller.caller], "sent once, by one of the two workers"
     assert "Volusia Recovery Alliance" in str(fake_api.messages[0]["body"])
