@@ -42,7 +42,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--outbound-rate", type=float, default=10.0, help="the fake Twilio API's rate limit (msg/s)")
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL"))
-    for part in ("micro", "http", "outbound"):
+    for part in ("micro", "scale", "http", "outbound"):
         parser.add_argument(f"--skip-{part}", action="store_true", help=f"do not run the {part} benchmark")
     return parser.parse_args(argv)
 
@@ -214,6 +214,10 @@ def main(argv: list[str] | None = None) -> int:
         if not args.skip_micro:
             report["micro"] = micro(args, database_url)
             report["stages"] = stages(args, database_url, redis_url, data_dir)
+        if not args.skip_scale and args.services:
+            from bench import scale
+
+            report["scale"] = scale.run(database_url, data_dir, redis_url)
         if not args.skip_http:
             report["http"] = http(args, database_url, redis_url, data_dir, work)
         if not args.skip_outbound:

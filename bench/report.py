@@ -27,6 +27,13 @@ def summary(report: dict[str, Any]) -> str:
         lines.append(f"  {'':58} {'p50':>9} {'p99':>9} {'mean':>9}")
         for r in stages["results"]:
             lines.append(f"  {r['name']:58} {r['p50_us']:9.1f} {r['p99_us']:9.1f} {r['mean_us']:9.1f}")
+    scale = report.get("scale")
+    if scale:
+        lines.append("\none web worker (a fresh process building the app as gunicorn does) by directory size:")
+        for r in scale:
+            lines.append(f"  {r['size']:34} {r['services']:7d} services: app built in {r['app_seconds']:5.1f} s, "
+                         f"memory {r['rss_mb']:5.0f} MB after (peak {r['peak_rss_mb']:.0f} MB while loading; "
+                         f"{r['rss_before_app_mb']:.0f} MB of it is the libraries)")
     http = report.get("http")
     if http:
         lines.append(f"\nHTTP ({http['command']}), wrk with signed traffic:")

@@ -114,8 +114,9 @@ class Directory(Protocol):
     def services_near(
         self, county: County, origin: Point, category: str, radius_miles: float, limit: int
     ) -> Nearby:
-        """Services for someone at `origin` in `county`: the county's own (nearest first), then others within
-        `radius_miles` (at most `limit`, nearest first), each with its distance."""
+        """Services for someone at `origin` in `county`: the county's own (the `limit` nearest first, then those
+        without an address, then statewide ones), and up to `limit` others within `radius_miles`, nearest first,
+        each with its distance where it is known."""
         ...
 
     def counties_near(self, origin: Point, category: str, radius_miles: float, limit: int) -> list[tuple[str, float]]:

@@ -4,12 +4,14 @@
 points where it is) and the centre points of the counties, and precomputes:
 
 - county -> category -> its local services (by name and by FIPS), state -> statewide ones, category -> national;
-- per category, a grid of 0.25-degree cells holding every service's points, so "what is within 30 miles of this
-  ZIP" looks at the few cells around it; a service with no address stands at the centre of each county it
-  serves, and its distance is marked approximate;
+- per category, a grid of 0.1-degree cells holding every service's points, searched in rings outwards from a
+  ZIP code, so "the 10 nearest within 25 miles" looks at the few cells around it; a service with no address
+  stands at the centre of each county it serves, and its distance is marked approximate;
 - per category, a grid of 1-degree cells of the served counties' centres, for "nearest county with a listing".
 
-The index is immutable once built; a process swaps a whole new one in when the data changes.
+Listings are stored packed (one string each, shared values as numbers) and unpacked into `Resource`s when a
+lookup returns them: 100,000 services take ~36 MB. The index is immutable once built (apart from a small
+cache of unpacked resources); a process swaps a whole new one in when the data changes.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
-"""Horizontal scaling: two web processes on one Redis and one database, and a person whose texts land on either.
+"""Horizontal scaling: two web processes and two workers on one Redis and one database.
 
-Nothing a conversation depends on lives in a process: sessions, "once per delivery", rate limits and opt-outs are
-in Redis or the database, and each process's directory index is a cache of the same rows. So a conversation that
-hops between processes (as it does behind any load balancer) reads exactly as if it had one.
+Nothing a conversation depends on lives in a process: sessions, call state, "once per delivery", rate limits,
+opt-outs and the job queue are in Redis or the database, and each process's directory index is a cache of the
+same rows. So a conversation that hops between processes (as it does behind any load balancer) reads exactly as
+if it had one, and a text a caller asks for is sent once, by whichever worker takes it.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from xml.etree import ElementTree
 import pytest
 
 from bot.config import PROJECT_ROOT
-from tests.conftest import assert_hotlines, make_env, sign, sms_params
+from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, assert_hotlines, call_params, make_env, sign, sms_params
+from tests.fake_twilio import FakeTwilio
 
 pytestmark = pytest.mark.slow
 
@@ -60,6 +62,32 @@ def web_process(env: dict[str, str], log: Path) -> Iterator[str]:
             process.wait(timeout=30)
 
 
+class HoppingCall:
+    """One call whose webhooks go to whichever process; it follows each Gather's action URL as Twilio does."""
+
+    def __init__(self, sid: str, caller: str) -> None:
+        self.sid, self.caller, self.gather_url = sid, caller, "/voice/gather"
+
+    def post(self, server: str, path: str, **fields: str) -> str:
+        """Post a signed voice webhook to one process; what the caller hears."""
+        params = {**call_params(self.sid, self.caller), **fields}
+        request = urllib.request.Request(
+            f"{server}{path}",
+            data=urllib.parse.urlencode(params).encode(),
+            headers={"X-Twilio-Signature": sign(f"https://helpline.example.org{path}", params),
+                     "Content-Type": "application/x-www-form-urlencoded"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert response.status == 200
+            root = ElementTree.fromstring(response.read())
+        for gather in root.iter("Gather"):
+            self.gather_url = gather.get("action") or self.gather_url
+        return " ".join((say.text or "") for say in root.iter("Say"))
+
+    def press(self, server: str, digits: str) -> str:
+        return self.post(server, self.gather_url, Digits=digits, msg="Gather End")
+
+
 def text(server: str, sender: str, body: str, **extra: str) -> str:
     """Post a signed inbound SMS to one process; the reply's text ('' when the answer is silence)."""
     params = {**sms_params(body, sender), **extra}
@@ -77,12 +105,33 @@ def text(server: str, sender: str, body: str, **extra: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def two_processes(tmp_path_factory: pytest.TempPathFactory, database_url: str, redis_url: str) -> Iterator[tuple[str, str]]:
-    """Two web processes sharing the test Redis and database (started once for this module)."""
+def fake_api() -> Iterator[FakeTwilio]:
+    """Twilio's REST API, faked on loopback, for the texts the workers send."""
+    server = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def two_processes(
+    tmp_path_factory: pytest.TempPathFactory, database_url: str, redis_url: str, fake_api: FakeTwilio
+) -> Iterator[tuple[str, str]]:
+    """Two web processes and two `helpline worker` processes sharing the test Redis and database."""
     tmp_path = tmp_path_factory.mktemp("scaling")
-    env = make_env(tmp_path, database_url, redis_url, PUBLIC_BASE_URL="https://helpline.example.org")
-    with web_process(env, tmp_path / "a.log") as a, web_process(env, tmp_path / "b.log") as b:
-        yield a, b
+    env = make_env(tmp_path, database_url, redis_url, PUBLIC_BASE_URL="https://helpline.example.org",
+                   TWILIO_API_BASE_URL=fake_api.base_url)
+    workers = [
+        subprocess.Popen([sys.executable, "-m", "bot.cli", "worker"], cwd=PROJECT_ROOT, env={**os.environ, **env},
+                         stdout=subprocess.DEVNULL, stderr=(tmp_path / f"worker-{n}.log").open("wb"))
+        for n in range(2)
+    ]
+    try:
+        with web_process(env, tmp_path / "a.log") as a, web_process(env, tmp_path / "b.log") as b:
+            yield a, b
+    finally:
+        for worker in workers:
+            worker.terminate()
+            worker.wait(timeout=30)
 
 
 def test_a_conversation_hopping_between_processes_stays_coherent(two_processes: tuple[str, str], redis_client) -> None:
@@ -124,3 +173,22 @@ def test_an_opt_out_on_one_process_is_honoured_by_the_other(two_processes: tuple
     reply = text(b, me, "START")
     assert_hotlines(reply)
     assert "Volusia Recovery Alliance" in text(a, me, "volusia")
+
+
+def test_a_call_hopping_between_processes_gets_its_list_by_text_once(
+    two_processes: tuple[str, str], fake_api: FakeTwilio
+) -> None:
+    a, b = two_processes
+    caller = HoppingCall("CA" + "5" * 32, "+13865550193")
+    caller.post(a, "/voice", CallStatus="ringing")
+    caller.press(b, "1")
+    heard = caller.press(a, "32114")
+    assert "Volusia Recovery Alliance" in heard, "B's menu choice is known to A"
+    assert caller.press(b, "1").startswith("I'm sending this list by text")
+    caller.press(a, "1")  # asked again, on the other process
+    deadline = time.monotonic() + 60
+    while not fake_api.messages and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(2)  # a second text, if either worker were to send one, would have arrived by now
+    assert [m["to"] for m in fake_api.messages] == [caller.caller], "sent once, by one of the two workers"
+    assert "Volusia Recovery Alliance" in str(fake_api.messages[0]["body"])
