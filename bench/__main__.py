@@ -97,9 +97,8 @@ def http(args: argparse.Namespace, database_url: str, redis_url: str, data_dir: 
 
     from bench import http as h
     from bench.traffic import Traffic, write_requests
-    from bot.wiring import gazetteer
-
     from bot.storage.gazetteer_cache import load_gazetteer
+    from bot.wiring import gazetteer
 
     wrk = h.ensure_wrk()
     workers = int(os.environ.get("WEB_CONCURRENCY", "2"))

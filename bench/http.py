@@ -37,7 +37,8 @@ def free_port() -> int:
 
 def procfile_web_command(env: dict[str, str], port: int, app: str = "wsgi:app") -> list[str]:
     """The Procfile's `web:` line with its ${VAR:-default}s filled in, bound to 127.0.0.1:port, serving `app`."""
-    line = next(l for l in (PROJECT_ROOT / "Procfile").read_text().splitlines() if l.startswith("web:"))
+    lines = (PROJECT_ROOT / "Procfile").read_text().splitlines()
+    line = next(text for text in lines if text.startswith("web:"))
     command = line.split(":", 1)[1].strip()
     filled = re.sub(
         r"\$\{(\w+):-([^}]*)\}|\$(\w+)",
@@ -84,7 +85,8 @@ class Server:
         found = []
         for pid in self.workers():
             status = Path(f"/proc/{pid}/status").read_text()
-            values = {k: float(v.split()[0]) / 1024 for k, v in (l.split(":", 1) for l in status.splitlines()) if k in ("VmHWM", "VmRSS")}
+            pairs = (text.split(":", 1) for text in status.splitlines())
+            values = {k: float(v.split()[0]) / 1024 for k, v in pairs if k in ("VmHWM", "VmRSS")}
             pss = 0.0
             try:
                 for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
@@ -92,7 +94,8 @@ class Server:
                         pss = float(line.split()[1]) / 1024
             except OSError:
                 pass
-            found.append({"pid": pid, "peak_rss_mb": values.get("VmHWM", 0.0), "rss_mb": values.get("VmRSS", 0.0), "pss_mb": pss})
+            found.append({"pid": pid, "peak_rss_mb": values.get("VmHWM", 0.0), "rss_mb": values.get("VmRSS", 0.0),
+                          "pss_mb": pss})
         return found
 
     def stop(self) -> None:
@@ -150,7 +153,8 @@ def run_wrk(wrk: str, server: Server, requests: Path, out: Path, seconds: int, c
             threads: int = 1) -> dict[str, object]:
     """One wrk run against `server`; its JSON summary."""
     env = dict(os.environ, REQUESTS_FILE=str(requests), OUT_FILE=str(out), RATE=str(rate), WRK_THREADS=str(threads))
-    argv = [wrk, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s", "-s", str(WRK_SCRIPT), server.url]
+    argv = [wrk, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s", "-s", str(WRK_SCRIPT),
+            server.url]
     subprocess.run(argv, env=env, check=True, stdout=subprocess.DEVNULL)
     result: dict[str, object] = json.loads(out.read_text())
     result.update(server=server.name, target_rps=rate, connections=connections, seconds_asked=seconds)

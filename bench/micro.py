@@ -13,14 +13,13 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from bench.traffic import Traffic
 from bot.core.directory_index import DirectoryIndex
 from bot.core.engine import Context, Inbound, step
 from bot.core.flow_loader import load_flow
 from bot.core.session import Session
 from bot.storage.directory_repo import SqlDirectory
 from bot.wiring import MAIN_FLOW, gazetteer, hotlines
-
-from bench.traffic import Traffic
 
 CATEGORIES = ("peer-support", "family", "mutual-support", "sober-living", "treatment", "food", "transportation")
 RADIUS_MILES = 25.0
@@ -132,7 +131,8 @@ def run(label: str, sql: SqlDirectory, settings: Any, samples: int = 3000, seed:
     la = places.counties.get("CA:los angeles county")
     if la is not None and places.zip_point("90012") is not None:
         worst = [("90012", "peer-support")] * 1000
-        results.append(beside_baseline("lookup by ZIP with distance, densest (90012, peer support)", by_zip_near, worst))
+        densest = "lookup by ZIP with distance, densest (90012, peer support)"
+        results.append(beside_baseline(densest, by_zip_near, worst))
     # What each lookup cost before the index: one SQL query per lookup.
     few = list(zip(counties, cats, strict=True))[:100]
     results.append(beside_baseline("lookup by county in SQL (no index; before)", sql.services_in_county, few))

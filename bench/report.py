@@ -20,7 +20,8 @@ def summary(report: dict[str, Any]) -> str:
             b = r["baseline"]
             lines.append(f"  {r['name']:58} {r['p50_us']:9.1f} {r['p99_us']:9.1f} {r['p99_us_quietest_round']:9.1f}"
                          f"   {b['p50_us']:8.2f} {b['p99_us']:8.2f}")
-        lines.append("  (p50, p99 over 5 rounds; p99 q.: of the quietest round; dict: a dict lookup of the same answer)")
+        lines.append("  (p50, p99 over 5 rounds; p99 q.: of the quietest round; dict: a dict lookup of the same "
+                     "answer)")
     stages = report.get("stages")
     if stages:
         lines.append("\nwhere one text's time goes (in-process, real Redis and database), microseconds per call:")
@@ -37,7 +38,8 @@ def summary(report: dict[str, Any]) -> str:
     http = report.get("http")
     if http:
         lines.append(f"\nHTTP ({http['command']}), wrk with signed traffic:")
-        lines.append(f"  {'':22} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} {'errors':>7} {'bad':>5}")
+        heads = ("req/s", "p50 ms", "p95 ms", "p99 ms", "max ms")
+        lines.append(f"  {'':22} " + " ".join(f"{h:>8}" for h in heads) + f" {'errors':>7} {'bad':>5}")
         for r in http["runs"]:
             lat, err = r["latency_ms"], r["errors"]
             errors = err["connect"] + err["read"] + err["write"] + err["status"] + err["timeout"]
@@ -81,7 +83,8 @@ def plot(report: dict[str, Any], path: Path) -> None:
         ax = axes[i]
         i += 1
         labels = [r["label"] for r in runs]
-        ax.bar(labels, [r["rps"] for r in runs], color=["#999999" if r["server"] == "bare" else "#2b7bb9" for r in runs])
+        colors = ["#999999" if r["server"] == "bare" else "#2b7bb9" for r in runs]
+        ax.bar(labels, [r["rps"] for r in runs], color=colors)
         ax.set_ylabel("requests / s")
         ax.set_title(f"throughput (full / bare at full speed: {http['ratio_full_to_bare']:.2f})")
         ax.tick_params(axis="x", rotation=20)

@@ -48,7 +48,9 @@ def probe(database_url: str, data_dir: Path, instance: Path, redis_url: str) -> 
     return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
-def run(national_url: str, national_dir: Path, redis_url: str, state: str = "FL", state_services: int = 4000) -> list[dict[str, Any]]:
+def run(
+    national_url: str, national_dir: Path, redis_url: str, state: str = "FL", state_services: int = 4000
+) -> list[dict[str, Any]]:
     """Probe the three sizes; returns one row each."""
     instance = PROJECT_ROOT / "instance" / "bench"
     load_gazetteer(instance)
@@ -59,9 +61,12 @@ def run(national_url: str, national_dir: Path, redis_url: str, state: str = "FL"
         init_database(engine, PROJECT_ROOT / "data")
         engine.dispose()
         print("scale: bundled data (a few counties) ...", flush=True)
-        rows.append({"size": "one county (the bundled data)", **probe(county_url, PROJECT_ROOT / "data", instance, redis_url)})
+        county = probe(county_url, PROJECT_ROOT / "data", instance, redis_url)
+        rows.append({"size": "one county (the bundled data)", **county})
         state_url = f"sqlite:///{tmp}/state.sqlite3"
-        generated = generate(Path(tmp) / "state", state_services, states=(state,), real_data_dirs=(PROJECT_ROOT / "data",))
+        generated = generate(
+            Path(tmp) / "state", state_services, states=(state,), real_data_dirs=(PROJECT_ROOT / "data",)
+        )
         engine = make_engine(state_url)
         install_dataset(engine, generated.dataset, allow_synthetic=True)
         engine.dispose()

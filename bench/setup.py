@@ -57,7 +57,8 @@ def load_directory(url: str, services: int, instance: Path) -> tuple[Path, int]:
         started = time.perf_counter()
         generated = generate(out, services, real_data_dirs=(PROJECT_ROOT / "data",))
         install_dataset(engine, generated.dataset, allow_synthetic=True)
-        print(f"generated and loaded {services} synthetic services in {time.perf_counter() - started:.0f} s", flush=True)
+        took = time.perf_counter() - started
+        print(f"generated and loaded {services} synthetic services in {took:.0f} s", flush=True)
         return out, services
     finally:
         engine.dispose()

@@ -18,7 +18,7 @@ from bot.config import PROJECT_ROOT, ConfigError, load_settings
     default=None,
     help="Folder to write (default: INSTANCE_DIR/synthetic-N). Never the real data folder.",
 )
-@click.option("--seed", type=int, default=6, show_default=True, help="Random seed: the same seed writes the same files.")
+@click.option("--seed", type=int, default=6, show_default=True, help="The same seed writes the same files.")
 @click.option("--state", "states", multiple=True, help="Only this state (USPS code; repeat for several).")
 @click.option(
     "--load",
@@ -65,4 +65,6 @@ def generate_command(count: int, out: Path | None, seed: int, states: tuple[str,
         state = "loaded" if loaded.changed else "already loaded"
         click.echo(f"{state} into the database in {time.perf_counter() - started:.1f} s: {loaded.services} services")
     else:
-        click.echo(f"load it only into a benchmark database: ALLOW_SYNTHETIC_DATA=1 DATA_DIR={result.out} helpline init")
+        click.echo(
+            f"load it only into a benchmark database: ALLOW_SYNTHETIC_DATA=1 DATA_DIR={result.out} helpline init"
+        )

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import heapq
 import math
-from bisect import bisect_left
 from array import array
+from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Set
+from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass
 
 from bot.core.directory import County, Nearby, Phone, Point, Resource
@@ -273,7 +273,7 @@ class DirectoryIndex:
             index._pack(number, listing.resource)
             sort_keys.append((listing.resource.name, listing.resource.id))
             areas = tuple(dict.fromkeys(listing.areas))
-            counties = sorted({county_key(a.state, a.county) for a in areas if _is_county(a)})
+            counties = sorted({county_key(a.state or "", a.county or "") for a in areas if _is_county(a)})
             points = listing.points or tuple(centroids[k] for k in counties if k in centroids)
             index._approx.append(0 if listing.points else 1)
             index._first.append(len(index._points.owner))
@@ -397,7 +397,9 @@ class DirectoryIndex:
         in_county += [resource(n) for n in statewide]
         return Nearby(in_county=tuple(in_county), around=self._around(origin, category, radius_miles, limit, seen))
 
-    def _around(self, origin: Point, category: str, radius_miles: float, limit: int, seen: Set[int]) -> tuple[Resource, ...]:
+    def _around(
+        self, origin: Point, category: str, radius_miles: float, limit: int, seen: Set[int]
+    ) -> tuple[Resource, ...]:
         """Up to `limit` services not in `seen` within the radius, nearest first, with miles."""
         resource, approx, points = self._resource, self._approx, self._points
         around: tuple[Resource, ...] = ()

@@ -11,7 +11,7 @@ import math
 import re
 import sys
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 
 import zipcodes
@@ -140,7 +140,7 @@ class Gazetteer:
         if not tokens or len(tokens) > 6:
             return PlaceMatch()
         # The directory hands over a shared frozenset of a few thousand keys: no need to copy it per message.
-        served_set = served if isinstance(served, (set, frozenset)) else set(served)
+        served_set: Set[str] = served if isinstance(served, (set, frozenset)) else set(served)
         state, rest = _split_state(tokens)
         if state and rest:
             exact = self._exact(rest, {state})
@@ -180,7 +180,7 @@ class Gazetteer:
                     return hits
         return []
 
-    def _fuzzy(self, phrase: str, states: set[str], served: set[str]) -> PlaceMatch:
+    def _fuzzy(self, phrase: str, states: set[str], served: Set[str]) -> PlaceMatch:
         alias = county_alias(phrase)
         if len(alias) < 4:
             return PlaceMatch()
@@ -209,7 +209,7 @@ class Gazetteer:
             found = self._pools[key] = (pool, list(pool))
         return found
 
-    def _decide(self, keys: list[str], served: set[str]) -> PlaceMatch:
+    def _decide(self, keys: list[str], served: Set[str]) -> PlaceMatch:
         if len(keys) == 1:
             return PlaceMatch(county=self.counties[keys[0]])
         with_services = [k for k in keys if k in served]
@@ -235,7 +235,7 @@ def zipcode_rows() -> Iterator[Mapping[str, object]]:
         yield from zipcodes.filter_by(state=state)
 
 
-def _served_first(keys: list[str], served: set[str]) -> list[str]:
+def _served_first(keys: list[str], served: Set[str]) -> list[str]:
     seen: dict[str, None] = dict.fromkeys(keys)
     return sorted(seen, key=lambda k: k not in served)
 

@@ -398,7 +398,7 @@ def _read_organization(
     synthetic = org.data.get("synthetic", False)
     if synthetic is not True and synthetic is not False:
         raise org.error(f"'synthetic' must be true or false, got {_describe(synthetic)}", "synthetic")
-    locations = []
+    locations: list[LocationEntry] = []
     for l_item, l_line in org.items("locations", required=False):
         location = _read_location(path, l_item, l_line, org.what, f"{org_id}-location-{len(locations) + 1}")
         if location.id in location_ids:

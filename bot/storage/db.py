@@ -235,11 +235,11 @@ def _load(session: Session, dataset: Dataset) -> InitResult:
     for start in range(0, len(organizations), _LOAD_CHUNK):
         rows: dict[type[Base], list[dict[str, Any]]] = {model: [] for model in _DIRECTORY_TABLES_PARENTS_FIRST}
         for org in organizations[start : start + _LOAD_CHUNK]:
-            for model, row in _organization(org):
-                rows[model].append(row)
-        for model, batch in rows.items():
+            for table, row in _organization(org):
+                rows[table].append(row)
+        for table, batch in rows.items():
             if batch:
-                session.execute(insert(model), batch)
+                session.execute(insert(table), batch)
     if current is None:
         session.add(DatasetVersion(id=1, content_hash=dataset.content_hash, loaded_at=utcnow()))
     else:

@@ -204,10 +204,10 @@ def _stream_listings(session: Session) -> Iterator[Listing]:
 _BATCH = 2000
 
 
-class _rows_by_service:  # noqa: N801 - reads as the function it mostly is
+class _rows_by_service:
     """Walks a query ordered by service id, handing out the rows of one service at a time."""
 
-    def __init__(self, session: Session, stmt: Select[Any]) -> None:
+    def __init__(self, session: Session, stmt: Any) -> None:
         self._rows = iter(session.execute(stmt.execution_options(yield_per=_BATCH)))
         self._next: Any = next(self._rows, None)
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 
 from bot.core.directory import County
 from bot.core.directory_index import DirectoryIndex
@@ -100,7 +101,7 @@ def test_the_last_index_keeps_serving_through_a_database_outage(tmp_path: Path, 
     engine.dispose()
     shutil.move(folder, tmp_path / "gone")  # the database file is unreachable from now on
 
-    with pytest.raises(Exception):
+    with pytest.raises(OperationalError):
         directory.refresh()
     for _ in range(3):
         assert [r.name for r in directory.services_in_county(VOLUSIA, "peer-support")] == ["Volusia Recovery Alliance"]

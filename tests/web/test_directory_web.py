@@ -54,7 +54,8 @@ def test_changed_data_reaches_a_running_app_without_a_restart(tmp_path: Path, re
     assert "Volusia Recovery Alliance" in phone.send("volusia")
 
     path = data / "resources.yaml"
-    path.write_text(path.read_text().replace("name: Volusia Recovery Alliance\n", "name: Volusia Recovery Alliance (renamed)\n"))
+    renamed = "name: Volusia Recovery Alliance (renamed)\n"
+    path.write_text(path.read_text().replace("name: Volusia Recovery Alliance\n", renamed))
     engine = make_engine(url)
     init_database(engine, data)
     engine.dispose()
