@@ -9,7 +9,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 import redis
 from rq import Queue
@@ -101,20 +102,23 @@ def live_directory(settings: Settings, factory: sessionmaker[Session]) -> LiveDi
     return directory
 
 
+T = TypeVar("T")
+
+
+def _or_built_in(load: Callable[[], T], built_in: Callable[[], T], what: str) -> T:
+    """`load()`, or, when its file is broken, the built-in stand-in, with every problem logged by line."""
+    try:
+        return load()
+    except FlowError as exc:
+        for problem in exc.problems:
+            log.error("%s rejected, serving the built-in one: %s", what, problem)
+        return built_in()
+
+
 def load_flows(settings: Settings) -> tuple[Flow, CrisisScreen]:
     """The main flow and crisis phrases; a broken file is logged with its lines and a built-in one serves."""
-    try:
-        flow = load_flow(settings.flows_dir / MAIN_FLOW)
-    except FlowError as exc:
-        for problem in exc.problems:
-            log.error("flow file rejected, serving the built-in safe flow: %s", problem)
-        flow = safe_flow()
-    try:
-        crisis = load_crisis(settings.flows_dir / CRISIS_FILE)
-    except FlowError as exc:
-        for problem in exc.problems:
-            log.error("crisis file rejected, using the built-in crisis phrases: %s", problem)
-        crisis = safe_crisis()
+    flow = _or_built_in(lambda: load_flow(settings.flows_dir / MAIN_FLOW), safe_flow, "flow file")
+    crisis = _or_built_in(lambda: load_crisis(settings.flows_dir / CRISIS_FILE), safe_crisis, "crisis file")
     return flow, crisis
 
 
