@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,12 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import PROJECT_ROOT
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.conftest import free_port, stop_group
 
 
 @pytest.mark.slow
@@ -63,11 +56,7 @@ def test_serve_on_embedded_defaults_answers_volusia(tmp_path: Path) -> None:
             answer = response.read().decode()
         assert "<Gather" in answer and "8 0 0, 5 3 9, 4 2 2 8" in answer
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        stop_group(proc)
     assert proc.returncode is not None
     assert proc.stdout is not None
     assert "background worker started" in proc.stdout.read().decode()  # texts callers ask for get sent

@@ -8,7 +8,6 @@ TwiML `<Message>` with the hotlines, before, during and after.
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -19,18 +18,13 @@ from pathlib import Path
 import pytest
 
 from bot.config import PROJECT_ROOT
-from tests.conftest import assert_hotlines, make_env, message_text, sign, sms_params
+from tests.conftest import assert_hotlines, free_port, make_env, message_text, sign, sms_params, stop_group
 
 pytestmark = pytest.mark.slow
 
 DEADLINE_SECONDS = 30.0
 WELCOME = "Hi, this is the {program}."
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Server:
@@ -218,9 +212,5 @@ def test_sighup_to_helpline_serve_publishes_an_edit(tmp_path: Path) -> None:
         )
         assert "published reload #1" in (tmp_path / "serve.log").read_text()
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        stop_group(proc)
         log.close()

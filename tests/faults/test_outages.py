@@ -18,14 +18,8 @@ from bot.config import PROJECT_ROOT, load_settings
 from bot.storage.db import init_database, make_engine
 from bot.storage.redis_server import client_for
 from bot.web import create_app
-from tests.conftest import Phone, assert_hotlines, make_env
+from tests.conftest import Phone, assert_hotlines, free_port, make_env
 from tests.faults.tcp_proxy import TcpProxy
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ if it had one, and a text a caller asks for is sent once, by whichever worker ta
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -24,16 +23,11 @@ from xml.etree import ElementTree
 import pytest
 
 from bot.config import PROJECT_ROOT
-from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, assert_hotlines, call_params, make_env, sign, sms_params
+from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, assert_hotlines, call_params, free_port, make_env, sign, sms_params
 from tests.fake_twilio import FakeTwilio
 
 pytestmark = pytest.mark.slow
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager
