@@ -52,9 +52,26 @@ class OptOuts(Protocol):
     def opt_in(self, person: str) -> None: ...
 
 
-class RateLimiter(Protocol):
-    def exceeded(self, key: str) -> bool:
-        """Count a message from `key`; True when it is over the limit."""
+@dataclass(frozen=True)
+class Opening:
+    """What the stores know about a message's sender before the engine runs, read in one go."""
+
+    session: Session | None
+    returning: bool
+    opted_out: bool | None = None
+    """None when the fast copy does not know: ask `OptOuts`."""
+    over_limit: bool = False
+    remembered: bool = True
+    """False when the session store could not be read: the conversation goes on without memory."""
+
+
+NOT_REMEMBERED = Opening(None, False, remembered=False)
+
+
+class Preflight(Protocol):
+    def open(self, key: str, person: str | None) -> Opening:
+        """The session of `key`; for a text (`person` given) also count it against the rate limit and
+        read the fast copy of its opt-out."""
         ...
 
 
@@ -76,7 +93,7 @@ class Helpline:
         context: Context,
         sessions: SessionStore,
         hash_secret: str,
-        limiter: RateLimiter | None = None,
+        preflight: Preflight,
         opt_outs: OptOuts | None = None,
         confirm_opt_outs: bool = True,
         catch_up: Callable[[], None] | None = None,
@@ -86,16 +103,18 @@ class Helpline:
         self.catch_up = catch_up
         self.sessions = sessions
         self.hash_secret = hash_secret
-        self.limiter = limiter
+        self.preflight = preflight
         self.opt_outs = opt_outs
         self.confirm_opt_outs = confirm_opt_outs
         self.faults = FaultLog()
 
-    def _consent(self, sender: str, inbound: Inbound) -> Outcome | None:
-        """STOP, START and silence for opted-out numbers, before anything else; None to go on."""
+    def _consent(self, person: str, inbound: Inbound, known: bool | None) -> Outcome | None:
+        """STOP, START and silence for opted-out numbers, before anything else; None to go on.
+
+        `known` is the fast copy's answer; when it has none, the database is asked.
+        """
         if self.opt_outs is None:
             return None
-        person = person_key(self.hash_secret, sender)
         flow = self.context.flow
         lang = flow.default_language
         stop = opt_out_keyword(inbound.text)
@@ -109,7 +128,8 @@ class Helpline:
                     return Outcome(None)
                 notice = flow.message("opted_out", lang).format(program=self.context.hotlines.program)
                 return Outcome(Reply(self.context.hotlines, notice=notice, expect="none", tags=("opted-out",)))
-            if not self.opt_outs.is_opted_out(person):
+            opted_out = known if known is not None else self.opt_outs.is_opted_out(person)
+            if not opted_out:
                 return None
             if opt_in_keyword(inbound.text) is None:
                 return Outcome(None)
@@ -126,17 +146,19 @@ class Helpline:
         """The stored identity of a sender on a channel: a keyed hash, never the number."""
         return f"{channel}:{person_key(self.hash_secret, sender)}"
 
-    def _flooding(self, key: str, inbound: Inbound) -> bool:
-        if self.limiter is None:
-            return False
-        context = self.context
-        if context.crisis is not None and context.crisis.match(inbound.text):
-            return False
+    def _open(self, key: str, person: str | None) -> Opening:
         try:
-            return self.limiter.exceeded(key)
-        except Exception as exc:  # noqa: BLE001 - a limiter outage must not silence anyone
-            self.faults.report("rate limiter", exc)
+            return self.preflight.open(key, person)
+        except Exception as exc:  # noqa: BLE001 - any storage fault degrades, never fails the reply
+            self.faults.report("session load", exc)
+            return NOT_REMEMBERED
+
+    def _flooding(self, opening: Opening, inbound: Inbound) -> bool:
+        """Over the rate limit, and not in crisis: a crisis message is always answered in full."""
+        if not opening.over_limit:
             return False
+        crisis = self.context.crisis
+        return crisis is None or crisis.match(inbound.text) is None
 
     def _context_for(self, session: Session | None) -> Context:
         """The current context; first catching up with a reload if the session is in a state it lacks."""
@@ -165,23 +187,20 @@ class Helpline:
         """Answer one message from `sender` (a phone number or call id) on `channel`."""
         if not sender:
             return self._answer_anonymous(inbound)
-        if channel == "sms":
-            consent = self._consent(sender, inbound)
-            if consent is not None:
-                return consent
-        key = self.key_for(channel, sender)
+        person = person_key(self.hash_secret, sender)
+        key = f"{channel}:{person}"
         # Calls are paced by the call itself (each request is Twilio reporting what a live caller did), and
         # a quick caller keying through menus must never be told to slow down: only texts are limited.
-        if channel == "sms" and self._flooding(key, inbound):
-            log.info("%s %s rate limited", channel, key[-8:])
-            notice = self.context.flow.message("slow_down", self.context.flow.default_language)
-            return Outcome(replace(fallback_reply(self.context.hotlines, notice), tags=("rate-limited",)))
-        session, returning, remembered = None, False, True
-        try:
-            session, returning = self.sessions.load(key)
-        except Exception as exc:  # noqa: BLE001 - any storage fault degrades, never fails the reply
-            self.faults.report("session load", exc)
-            remembered = False
+        opening = self._open(key, person if channel == "sms" else None)
+        if channel == "sms":
+            consent = self._consent(person, inbound, opening.opted_out)
+            if consent is not None:
+                return consent
+            if self._flooding(opening, inbound):
+                log.info("%s %s rate limited", channel, key[-8:])
+                notice = self.context.flow.message("slow_down", self.context.flow.default_language)
+                return Outcome(replace(fallback_reply(self.context.hotlines, notice), tags=("rate-limited",)))
+        session, returning, remembered = opening.session, opening.returning, opening.remembered
         context = self._context_for(session)
         try:
             turn: Turn = step(context, session, inbound, returning=returning)
@@ -201,7 +220,7 @@ class Helpline:
 
     def forget(self, channel: str, sender: str) -> None:
         """Drop what is kept about a conversation that is over (a call that ended); never raises."""
-        key = f"{channel}:{person_key(self.hash_secret, sender)}"
+        key = self.key_for(channel, sender)
         try:
             self.sessions.forget(key)
         except Exception as exc:  # noqa: BLE001 - it expires by itself anyway

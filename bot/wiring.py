@@ -7,9 +7,9 @@ a module-level global.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
 import redis
@@ -34,6 +34,7 @@ from bot.storage.directory_repo import SqlDirectory
 from bot.storage.gazetteer_cache import load_gazetteer
 from bot.storage.guards import RedisRateLimiter, RedisReplayCache
 from bot.storage.opt_outs import OptOutStore
+from bot.storage.preflight import RedisPreflight
 from bot.storage.redis_server import client_for
 from bot.storage.sessions import RedisSessionStore
 
@@ -158,12 +159,12 @@ def build(settings: Settings, redis_client: redis.Redis | None = None) -> Parts:
     context = reloader.start()
     store = RedisSessionStore(redis_client, settings.session_ttl_seconds, settings.returning_ttl_seconds)
     limiter = RedisRateLimiter(redis_client, settings.rate_limit_count, settings.rate_limit_window_seconds)
-    opt_outs = OptOutStore(factory, mirror=redis_client)
+    opt_outs = OptOutStore(factory, mirror=redis_client, cache_seconds=settings.opt_out_cache_seconds)
     helpline = Helpline(
         context,
         store,
         settings.hash_secret,
-        limiter,
+        RedisPreflight(store, limiter, opt_outs),
         opt_outs,
         confirm_opt_outs=settings.opt_out_handled_by == "app",
         catch_up=reloader.catch_up,

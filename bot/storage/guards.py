@@ -28,13 +28,20 @@ class RedisRateLimiter:
         """Count one message from `key`; True when this one is over the limit."""
         if self.limit <= 0:
             return False
-        bucket = int(time.time() // self.window)
-        name = f"{self.prefix}:rate:{key}:{bucket}"
         pipe = self.client.pipeline(transaction=False)
+        self.count_into(pipe, key)
+        count, _ = pipe.execute()
+        return self.over(count)
+
+    def count_into(self, pipe: redis.client.Pipeline, key: str) -> None:
+        """Queue the two commands that count a message from `key` (their replies: the count, then a flag)."""
+        name = f"{self.prefix}:rate:{key}:{int(time.time() // self.window)}"
         pipe.incr(name)
         pipe.expire(name, self.window * 2)
-        count, _ = pipe.execute()
-        return int(count) > self.limit
+
+    def over(self, count: object) -> bool:
+        """Whether a count from `count_into` is over the limit."""
+        return self.limit > 0 and int(count) > self.limit  # type: ignore[call-overload]
 
 
 def delivery_key(path: str, params: Mapping[str, str]) -> str:
@@ -85,7 +92,7 @@ class RedisReplayCache:
             if stored is None:
                 return self.once(key, produce, busy)
             if stored != PENDING:
-                return bytes(stored)
+                return stored if isinstance(stored, bytes) else stored.encode()
             if time.monotonic() >= deadline:
                 return busy()
             time.sleep(0.05)

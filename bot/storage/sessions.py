@@ -30,14 +30,21 @@ class RedisSessionStore:
 
     def load(self, key: str) -> tuple[Session | None, bool]:
         """The live session, if any, and whether this person wrote before."""
-        session_key, seen_key = self._keys(key)
-        raw, seen = self.client.mget(session_key, seen_key)
+        return self.loaded(self.client.mget(*self._keys(key)))
+
+    def load_into(self, pipe: redis.client.Pipeline, key: str) -> None:
+        """Queue the read of `load` on a pipeline; its one reply goes to `loaded`."""
+        pipe.mget(*self._keys(key))
+
+    def loaded(self, reply: list[bytes | str | None]) -> tuple[Session | None, bool]:
+        """`load`'s answer from the reply of `load_into`."""
+        raw, seen = reply
         if raw is None:
             return None, seen is not None
         try:
             return Session.from_dict(json.loads(raw)), True
         except (ValueError, KeyError, TypeError):
-            log.warning("discarding unreadable session %s", key[:8])
+            log.warning("discarding an unreadable session")
             return None, True
 
     def save(self, key: str, session: Session) -> None:

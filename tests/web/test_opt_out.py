@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from bot.config import load_settings
 from bot.web import create_app
@@ -99,3 +99,39 @@ def test_help_gives_program_opt_out_rates_and_crisis_numbers(phone: Phone) -> No
         assert "Msg&data rates may apply" in reply
         assert "988" in reply and "911" in reply
         assert_hotlines(reply)
+
+
+def test_a_conversation_asks_the_database_about_consent_once_then_redis_knows(app, phone: Phone) -> None:
+    queries: list[str] = []
+    engine = app.extensions["helpline_parts"].db_engine
+    event.listen(engine, "before_cursor_execute", lambda *args: queries.append(args[2]))
+    asked = lambda: sum("opt_out" in q for q in queries)  # noqa: E731
+
+    phone.send("hi")
+    assert asked() == 1
+    phone.send("1")
+    phone.send("volusia")
+    assert asked() == 1
+    phone.send("STOP")
+    queries.clear()
+    phone.send_silent("hi")
+    phone.send_silent("are you there")
+    assert asked() == 0
+    assert "resubscribed" in phone.send("START")
+    queries.clear()
+    phone.send("menu")
+    assert asked() == 0
+
+
+def test_a_stop_taken_by_one_process_silences_the_others_at_once(
+    tmp_path, database_url, redis_url, redis_client
+) -> None:
+    settings = load_settings(make_env(tmp_path, database_url, redis_url))
+    one = Phone(create_app(settings, redis_client).test_client(), "+13865550903")
+    other = Phone(create_app(settings, redis_client).test_client(), "+13865550903")
+    one.send("hi")
+    other.send("1")
+    other.send("STOP")
+    one.send_silent("volusia")
+    assert "resubscribed" in one.send("START")
+    other.send("volusia")

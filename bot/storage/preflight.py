@@ -1,0 +1,50 @@
+"""What answering one message needs from Redis before the engine runs, asked in one round trip.
+
+A text needs its session, whether its sender wrote before, whether they opted out and how many texts they
+sent in this rate window. Asked one by one that is four waits on Redis (and a database query for the
+opt-out) per text; batched in one pipeline it is one wait. Each store keeps its own key names: it queues
+its commands here and reads its own replies.
+"""
+
+from __future__ import annotations
+
+from bot.helpline import Opening
+from bot.storage.guards import RedisRateLimiter
+from bot.storage.opt_outs import OptOutStore
+from bot.storage.sessions import RedisSessionStore
+
+
+class RedisPreflight:
+    """`Preflight` on Redis: one pipeline over the session, rate and opt-out stores."""
+
+    def __init__(
+        self,
+        sessions: RedisSessionStore,
+        limiter: RedisRateLimiter | None = None,
+        opt_outs: OptOutStore | None = None,
+    ):
+        self.sessions = sessions
+        self.limiter = limiter
+        self.opt_outs = opt_outs if opt_outs is not None and opt_outs.mirror is not None else None
+
+    def open(self, key: str, person: str | None) -> Opening:
+        """Load `key`'s session; for a text (`person` given) also count it and read the opt-out copy.
+
+        Raises what Redis raises: the caller degrades (no memory, no limit, opt-outs from the database).
+        """
+        limiter = self.limiter if person is not None else None
+        opt_outs = self.opt_outs if person is not None else None
+        pipe = self.sessions.client.pipeline(transaction=False)
+        self.sessions.load_into(pipe, key)
+        if limiter is not None:
+            limiter.count_into(pipe, key)
+        if opt_outs is not None and person is not None:
+            pipe.get(opt_outs.mirror_key(person))
+        replies = pipe.execute()
+        session, returning = self.sessions.loaded(replies[0])
+        return Opening(
+            session,
+            returning,
+            opted_out=opt_outs.from_mirror(replies[-1]) if opt_outs is not None else None,
+            over_limit=limiter.over(replies[1]) if limiter is not None else False,
+        )
