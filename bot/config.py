@@ -57,7 +57,7 @@ class Settings:
     rate_limit_window_seconds: int
     replay_ttl_seconds: int
     opt_out_handled_by: str
-    opt_out_cache_seconds: int
+    opt_out_sync_seconds: int
     retention_days: int
     default_language: str
     log_level: str
@@ -219,7 +219,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, require_secrets: bool
         rate_limit_window_seconds=max(1, _int(env, "RATE_LIMIT_WINDOW_SECONDS", 60)),
         replay_ttl_seconds=_int(env, "REPLAY_TTL_SECONDS", 3600),
         opt_out_handled_by=_choice(env, "OPT_OUT_HANDLED_BY", ("app", "twilio"), "app"),
-        opt_out_cache_seconds=max(1, _int(env, "OPT_OUT_CACHE_SECONDS", 3600)),
+        opt_out_sync_seconds=max(10, _int(env, "OPT_OUT_SYNC_SECONDS", 900)),
         retention_days=max(1, _int(env, "RETENTION_DAYS", 30)),
         default_language=env.get("DEFAULT_LANGUAGE") or "en",
         log_level=env.get("LOG_LEVEL") or "INFO",

@@ -159,7 +159,7 @@ def build(settings: Settings, redis_client: redis.Redis | None = None) -> Parts:
     context = reloader.start()
     store = RedisSessionStore(redis_client, settings.session_ttl_seconds, settings.returning_ttl_seconds)
     limiter = RedisRateLimiter(redis_client, settings.rate_limit_count, settings.rate_limit_window_seconds)
-    opt_outs = OptOutStore(factory, mirror=redis_client, cache_seconds=settings.opt_out_cache_seconds)
+    opt_outs = OptOutStore(factory, mirror=redis_client, sync_seconds=settings.opt_out_sync_seconds)
     helpline = Helpline(
         context,
         store,

@@ -2,7 +2,8 @@
 
 A text needs its session, whether its sender wrote before, whether they opted out and how many texts they
 sent in this rate window. Asked one by one that is four waits on Redis (and a database query for the
-opt-out) per text; batched in one pipeline it is one wait. Each store keeps its own key names: it queues
+opt-out) per text; batched in one pipeline it is one wait. When Redis' copy of the opt-outs is not known to
+be complete, the text asks the database and the copy is rebuilt in the background. Each store keeps its own key names: it queues
 its commands here and reads its own replies.
 """
 
@@ -39,12 +40,17 @@ class RedisPreflight:
         if limiter is not None:
             limiter.count_into(pipe, key)
         if opt_outs is not None and person is not None:
-            pipe.get(opt_outs.mirror_key(person))
+            pipe.mget(opt_outs.mirror_key(person), opt_outs.complete_key)
         replies = pipe.execute()
         session, returning = self.sessions.loaded(replies[0])
+        opted_out = None
+        if opt_outs is not None:
+            opted_out = opt_outs.from_mirror(*replies[-1])
+            if opted_out is None:
+                opt_outs.sync_in_background()
         return Opening(
             session,
             returning,
-            opted_out=opt_outs.from_mirror(replies[-1]) if opt_outs is not None else None,
+            opted_out=opted_out,
             over_limit=limiter.over(replies[1]) if limiter is not None else False,
         )

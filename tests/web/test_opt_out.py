@@ -101,17 +101,21 @@ def test_help_gives_program_opt_out_rates_and_crisis_numbers(phone: Phone) -> No
         assert_hotlines(reply)
 
 
-def test_a_conversation_asks_the_database_about_consent_once_then_redis_knows(app, phone: Phone) -> None:
+def test_texts_read_consent_from_redis_once_its_copy_is_complete(app, client, redis_client) -> None:
+    opt_outs = app.extensions["helpline_parts"].helpline.opt_outs
     queries: list[str] = []
-    engine = app.extensions["helpline_parts"].db_engine
-    event.listen(engine, "before_cursor_execute", lambda *args: queries.append(args[2]))
+    event.listen(app.extensions["helpline_parts"].db_engine, "before_cursor_execute", lambda *a: queries.append(a[2]))
     asked = lambda: sum("opt_out" in q for q in queries)  # noqa: E731
 
+    Phone(client, "+13865550904").send("hi")
+    opt_outs.wait_for_sync(5)
+    assert redis_client.exists("hl:optouts-complete")
+    queries.clear()
+    phone = Phone(client, "+13865550905")
     phone.send("hi")
-    assert asked() == 1
     phone.send("1")
     phone.send("volusia")
-    assert asked() == 1
+    assert asked() == 0
     phone.send("STOP")
     queries.clear()
     phone.send_silent("hi")
@@ -121,6 +125,19 @@ def test_a_conversation_asks_the_database_about_consent_once_then_redis_knows(ap
     queries.clear()
     phone.send("menu")
     assert asked() == 0
+
+
+def test_a_lost_copy_is_rebuilt_from_the_database(app, client, redis_client) -> None:
+    opted_out = Phone(client, "+13865550906")
+    opt_outs = app.extensions["helpline_parts"].helpline.opt_outs
+    opted_out.send("STOP")
+    opt_outs.wait_for_sync(5)
+    redis_client.flushdb()
+    Phone(client, "+13865550907").send("hi")
+    opt_outs.wait_for_sync(5)
+    assert redis_client.exists("hl:optouts-complete")
+    assert redis_client.ttl("hl:optouts-complete") > 0
+    opted_out.send_silent("hello?")
 
 
 def test_a_stop_taken_by_one_process_silences_the_others_at_once(
