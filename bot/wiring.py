@@ -170,6 +170,6 @@ def build(settings: Settings, redis_client: redis.Redis | None = None) -> Parts:
         catch_up=reloader.catch_up,
     )
     reloader.attach(helpline)
-    replay = RedisReplayCache(redis_client, settings.replay_ttl_seconds)
+    replay = RedisReplayCache(redis_client, settings.replay_ttl_seconds, on_error=helpline.faults.report)
     queue = text_queue(redis_client)
     return Parts(settings, engine, factory, redis_client, context.flow, helpline, replay, queue, directory, reloader)

@@ -12,6 +12,8 @@ from collections.abc import Callable, Mapping
 
 import redis
 
+from bot.storage.write_batch import write_batch
+
 PENDING = b"\x00pending"
 
 
@@ -55,14 +57,24 @@ def delivery_key(path: str, params: Mapping[str, str]) -> str:
 class RedisReplayCache:
     """Answers a re-delivered webhook with the answer already given, so state advances once."""
 
-    def __init__(self, client: redis.Redis, ttl_seconds: int = 3600, wait_seconds: float = 5.0, prefix: str = "hl"):
+    def __init__(
+        self,
+        client: redis.Redis,
+        ttl_seconds: int = 3600,
+        wait_seconds: float = 5.0,
+        prefix: str = "hl",
+        on_error: Callable[[str, BaseException], None] | None = None,
+    ):
         self.client = client
+        self.on_error = on_error
         self.ttl = ttl_seconds
         self.wait = wait_seconds
         self.prefix = prefix
 
     def once(self, key: str, produce: Callable[[], bytes], busy: Callable[[], bytes]) -> bytes:
         """Run `produce` for the first delivery of `key`; later deliveries get its stored result.
+
+        What `produce` writes through the stores (the session) is sent with the result, in one round trip.
 
         A copy that arrives while the first is still being answered waits up to `wait_seconds`, then
         gets `busy()` (a short answer with the hotlines) rather than a second run.
@@ -73,15 +85,18 @@ class RedisReplayCache:
         except redis.RedisError:
             return produce()
         if first:
-            try:
-                result = produce()
-            except BaseException:
-                self._forget(name)
-                raise
-            try:
-                self.client.set(name, result, ex=self.ttl)
-            except redis.RedisError:
-                pass
+            with write_batch(self.client) as writes:
+                try:
+                    result = produce()
+                except BaseException:
+                    self._forget(name)
+                    raise
+                writes.set(name, result, ex=self.ttl)
+                try:
+                    writes.execute()
+                except redis.RedisError as exc:
+                    if self.on_error is not None:
+                        self.on_error("answer and session save", exc)
             return result
         deadline = time.monotonic() + self.wait
         while True:

@@ -120,7 +120,8 @@ class OptOutStore:
                         pipe.execute()
                 pipe.execute()
             # Only if Redis still holds our lock: a flush or restart meanwhile may have erased entries we wrote.
-            if not self.mirror.eval(_MARK_COMPLETE, 2, self._sync_lock_key, self.complete_key, token, self.sync_seconds):
+            keys = (self._sync_lock_key, self.complete_key)
+            if not self.mirror.eval(_MARK_COMPLETE, 2, *keys, token, self.sync_seconds):
                 log.warning("opt-out copy not marked complete: Redis lost it while it was being rebuilt")
                 return False
             log.info("opt-out copy in Redis rebuilt: %d opted-out numbers", copied)

@@ -3,8 +3,8 @@
 A text needs its session, whether its sender wrote before, whether they opted out and how many texts they
 sent in this rate window. Asked one by one that is four waits on Redis (and a database query for the
 opt-out) per text; batched in one pipeline it is one wait. When Redis' copy of the opt-outs is not known to
-be complete, the text asks the database and the copy is rebuilt in the background. Each store keeps its own key names: it queues
-its commands here and reads its own replies.
+be complete, the text asks the database and the copy is rebuilt in the background. Each store keeps its own
+key names: it queues its commands here and reads its own replies.
 """
 
 from __future__ import annotations

@@ -10,8 +10,10 @@ import json
 import logging
 
 import redis
+from redis.client import Pipeline
 
 from bot.core.session import Session
+from bot.storage.write_batch import send_or_queue
 
 log = logging.getLogger(__name__)
 
@@ -48,13 +50,16 @@ class RedisSessionStore:
             return None, True
 
     def save(self, key: str, session: Session) -> None:
-        """Store the session and refresh both time-to-lives."""
+        """Store the session and refresh both time-to-lives (with the answer, inside a `write_batch`)."""
         session_key, seen_key = self._keys(key)
-        pipe = self.client.pipeline(transaction=False)
-        pipe.set(session_key, json.dumps(session.to_dict(), separators=(",", ":")), ex=self.ttl)
-        if not key.startswith("voice:"):  # a CallSid never calls again: "welcome back" is for texts only
-            pipe.set(seen_key, "1", ex=self.returning_ttl)
-        pipe.execute()
+        data = json.dumps(session.to_dict(), separators=(",", ":"))
+
+        def queue(pipe: Pipeline) -> None:
+            pipe.set(session_key, data, ex=self.ttl)
+            if not key.startswith("voice:"):  # a CallSid never calls again: "welcome back" is for texts only
+                pipe.set(seen_key, "1", ex=self.returning_ttl)
+
+        send_or_queue(self.client, queue)
 
     def forget(self, key: str) -> None:
         """Drop the session and the "wrote before" marker at once."""
