@@ -232,9 +232,10 @@ def main(argv: list[str] | None = None) -> int:
 
     png = RESULTS / f"bench-{stamp}.png"
     plot(report, png)
-    shutil.copyfile(png, RESULTS / "latest.png")
+    if png.exists():  # no plot when neither the HTTP nor the micro-benchmarks ran
+        shutil.copyfile(png, RESULTS / "latest.png")
     print(summary(report))
-    print(f"\nresults: {json_path}\nplot:    {png}")
+    print(f"\nresults: {json_path}" + (f"\nplot:    {png}" if png.exists() else ""))
     return 0
 
 
