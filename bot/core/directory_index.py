@@ -20,7 +20,7 @@ import heapq
 import math
 from array import array
 from bisect import bisect_left, bisect_right
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass
 
@@ -293,7 +293,8 @@ class DirectoryIndex:
         self._source = array("l")
         self._categories = array("l")
         self._national_flag = array("b")
-        self._cache: dict[int, Resource] = {}
+        self._cache: OrderedDict[int, Resource] = OrderedDict()
+        self._big_counties: dict[tuple[str, str, str | None, str], frozenset[int]] = {}
         self._approx = array("b")
         self._points = _Points()
         self._first = array("l")
@@ -439,7 +440,11 @@ class DirectoryIndex:
         local: tuple[int, ...], grid: _Grid,
     ) -> Nearby:
         resource, approx, count = self._resource, self._approx, self._count
-        placed_set = {n for n in local if not approx[n] and count[n]}
+        # Its listings with an address: kept, as there are only a few hundred such (county, category) pairs.
+        key = (county.state.upper(), county.name.strip().lower(), county.fips, category)
+        placed_set = self._big_counties.get(key)
+        if placed_set is None:
+            placed_set = self._big_counties[key] = frozenset(n for n in local if not approx[n] and count[n])
         chosen: dict[int, float] = {}
         for h, p in grid.nearest(origin, _COUNTY_REACH_MILES, frozenset(), limit, only=placed_set):
             n = self._points.owner[p]
@@ -523,8 +528,10 @@ class DirectoryIndex:
 
     def _resource(self, n: int) -> Resource:
         """Listing `n` as a `Resource` (unpacked, and kept for the next lookup in a small cache)."""
-        found = self._cache.get(n)
+        cache = self._cache
+        found = cache.get(n)
         if found is not None:
+            cache.move_to_end(n)
             return found
         found = self._unpackable.get(n)
         if found is None:
@@ -537,9 +544,9 @@ class DirectoryIndex:
                 self._shared[self._source[n]],  # type: ignore[arg-type]
                 bool(self._national_flag[n]),
             )
-        if len(self._cache) >= _CACHE_SIZE:
-            self._cache.clear()
-        self._cache[n] = found
+        if len(cache) >= _CACHE_SIZE:
+            cache.popitem(last=False)  # the least recently used, one at a time: no lookup pays for a clear-out
+        cache[n] = found
         return found
 
 
