@@ -34,7 +34,9 @@ def summary(report: dict[str, Any]) -> str:
         for r in scale:
             lines.append(f"  {r['size']:34} {r['services']:7d} services: app built in {r['app_seconds']:5.1f} s, "
                          f"memory {r['rss_mb']:5.0f} MB after (peak {r['peak_rss_mb']:.0f} MB while loading; "
-                         f"{r['rss_before_app_mb']:.0f} MB of it is the libraries)")
+                         f"{r['rss_before_app_mb']:.0f} MB of it is the libraries"
+                         + (f"; build process {r['child_peak_rss_mb']:.0f} MB" if r.get("child_peak_rss_mb") else "")
+                         + ")")
     http = report.get("http")
     if http:
         lines.append(f"\nHTTP ({http['command']}), wrk with signed traffic:")

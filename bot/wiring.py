@@ -95,7 +95,10 @@ def served_states(directory: Directory, flow: Flow) -> tuple[str, ...]:
 def live_directory(settings: Settings, factory: sessionmaker[Session]) -> LiveDirectory:
     """The in-memory directory index, loaded now if the database answers (else by its first background check)."""
     places = gazetteer(settings.instance_dir)
-    directory = LiveDirectory(SqlDirectory(factory), places.centroids, settings.directory_check_seconds)
+    directory = LiveDirectory(
+        SqlDirectory(factory), places.centroids, settings.directory_check_seconds,
+        database_url=settings.database_url,
+    )
     try:
         directory.refresh()
     except Exception as exc:  # noqa: BLE001 - a database outage at start must not stop the hotlines

@@ -19,12 +19,12 @@ from __future__ import annotations
 import heapq
 import math
 from array import array
-from bisect import bisect_left
-from collections import defaultdict
+from bisect import bisect_left, bisect_right
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass
 
-from bot.core.directory import County, Nearby, Phone, Point, Resource
+from bot.core.directory import County, Nearby, Phone, Point, Resource, new_resource
 
 SERVICE_CELL_DEGREES = 0.1
 _COUNTY_REACH_MILES = 400.0  # farther than any two points of one county (North Slope Borough spans ~350)
@@ -128,40 +128,70 @@ class _Grid:
             self._items.extend(filling[key])
         self._starts.append(len(self._items))
 
-    def cell_points(self, i: int, j: int) -> array[int] | tuple[()]:
-        """The point numbers in cell (i, j)."""
-        key = _cell(i, j)
-        keys = self._keys
-        k = bisect_left(keys, key)
-        if k == len(keys) or keys[k] != key:
-            return ()
-        return self._items[self._starts[k] : self._starts[k + 1]]
-
-    def within(self, origin: Point, radius: float, skip: Set[int] = frozenset()) -> list[tuple[float, int]]:
-        """(h, point number) for every point within `radius` miles of `origin` whose owner is not in `skip`."""
+    def _box(self, origin: Point, radius: float) -> tuple[int, int, int, int, float]:
+        """The rows and columns of cells (i_lo, i_hi, j_lo, j_hi) holding every point within `radius` miles of
+        `origin`, and the smallest cosine of a latitude in that box."""
         lat0, lon0 = origin
         dlat = radius / _MILES_PER_DEGREE_LAT
         # Longitude degrees shrink towards the poles: use the most poleward latitude the circle reaches, so the
         # box of cells always contains the whole circle.
         cos_lat = math.cos(math.radians(min(89.0, abs(lat0) + dlat)))
         dlon = min(180.0, radius / (_MILES_PER_DEGREE_LAT * max(cos_lat, 1e-3)))
-        cell, cell_points = self.cell, self.cell_points
+        cell = self.cell
+        return (
+            math.floor((lat0 - dlat) / cell), math.floor((lat0 + dlat) / cell),
+            math.floor((lon0 - dlon) / cell), math.floor((lon0 + dlon) / cell), cos_lat,
+        )
+
+    def _span(self, i: int, j_lo: int, j_hi: int) -> range:
+        """Positions (in the sorted cell keys) of row i's non-empty cells between two columns.
+
+        The keys are sorted by row then column, so they are consecutive: two binary searches find them all,
+        however many of the cells are empty (most of them, outside cities).
+        """
+        base = i << 16
+        keys = self._keys
+        k = bisect_left(keys, base + j_lo)
+        return range(k, bisect_right(keys, base + j_hi, k))
+
+    def _band(
+        self, i0: int, j0: int, near: int, far: int, box: tuple[int, int, int, int, float]
+    ) -> list[tuple[int, int, int]]:
+        """(ring, start, end of its points) of the non-empty cells in the box whose ring around cell (i0, j0) is
+        from `near` to `far`, nearest ring first. A cell's ring is its Chebyshev distance from (i0, j0)."""
+        i_lo, i_hi, j_lo, j_hi, _ = box
+        keys, starts, span = self._keys, self._starts, self._span
+        cells = []
+        for i in range(max(i_lo, i0 - far), min(i_hi, i0 + far) + 1):
+            di = abs(i - i0)
+            if di >= near:
+                ranges: tuple[range, ...] = (span(i, max(j_lo, j0 - far), min(j_hi, j0 + far)),)
+            else:
+                ranges = (span(i, max(j_lo, j0 - far), min(j_hi, j0 - near)),
+                          span(i, max(j_lo, j0 + near), min(j_hi, j0 + far)))
+            base = i << 16
+            for positions in ranges:
+                for k in positions:
+                    cells.append((max(di, abs(keys[k] - base - j0)), starts[k], starts[k + 1]))
+        cells.sort()
+        return cells
+
+    def within(self, origin: Point, radius: float) -> list[tuple[float, int]]:
+        """(h, point number) for every point within `radius` miles of `origin`."""
+        i_lo, i_hi, j_lo, j_hi, _ = self._box(origin, radius)
         o_lat, o_lon, o_cos = _origin(origin)
-        lat, lon, cos, owner = self.points.lat, self.points.lon, self.points.cos, self.points.owner
+        lat, lon, cos = self.points.lat, self.points.lon, self.points.cos
+        starts, items = self._starts, self._items
         limit = _h_within(radius)
         sin = math.sin
         found = []
-        # A plain loop with everything in locals: this is the innermost code of a ZIP search.
-        for i in range(math.floor((lat0 - dlat) / cell), math.floor((lat0 + dlat) / cell) + 1):
-            for j in range(math.floor((lon0 - dlon) / cell), math.floor((lon0 + dlon) / cell) + 1):
-                for p in cell_points(i, j):
-                    if skip and owner[p] in skip:
-                        continue
-                    h = sin((lat[p] - o_lat) / 2) ** 2 + o_cos * cos[p] * sin((lon[p] - o_lon) / 2) ** 2
-                    if h <= limit:
-                        found.append((h, p))
+        for i in range(i_lo, i_hi + 1):
+            positions = self._span(i, j_lo, j_hi)
+            for p in items[starts[positions.start] : starts[positions.stop]]:
+                h = sin((lat[p] - o_lat) / 2) ** 2 + o_cos * cos[p] * sin((lon[p] - o_lon) / 2) ** 2
+                if h <= limit:
+                    found.append((h, p))
         return found
-
 
     def nearest(
         self, origin: Point, radius: float, skip: Set[int], want: int, only: Set[int] | None = None
@@ -169,51 +199,79 @@ class _Grid:
         """(h, point number), nearest first, of points within `radius` miles whose owner is not in `skip` (and is
         in `only`, when given): at least the points of the `want` nearest owners (fewer if there are fewer).
 
-        Cells are visited in square rings around the origin's cell; after ring k, no unvisited point can be
-        nearer than k cells, so the search stops as soon as `want` owners are known to be nearer than that.
-        In a dense city that is a few hundred points instead of every point within the radius.
+        The non-empty cells of the box around the circle are taken in square rings around the origin's cell;
+        before ring k, no unvisited point can be nearer than k - 1 cells, so the search stops as soon as `want`
+        owners are known to be nearer than that. In a dense city that is a few hundred points instead of every
+        point within the radius; in the country, a few cells.
         """
-        lat0, lon0 = origin
-        dlat = radius / _MILES_PER_DEGREE_LAT
-        cos_lat = math.cos(math.radians(min(89.0, abs(lat0) + dlat)))
-        dlon = min(180.0, radius / (_MILES_PER_DEGREE_LAT * max(cos_lat, 1e-3)))
-        cell, cell_points = self.cell, self.cell_points
-        i0, j0 = math.floor(lat0 / cell), math.floor(lon0 / cell)
-        i_lo, i_hi = math.floor((lat0 - dlat) / cell), math.floor((lat0 + dlat) / cell)
-        j_lo, j_hi = math.floor((lon0 - dlon) / cell), math.floor((lon0 + dlon) / cell)
+        box = self._box(origin, radius)
+        i_lo, i_hi, j_lo, j_hi, cos_lat = box
         o_lat, o_lon, o_cos = _origin(origin)
-        lat, lon, cos, owner = self.points.lat, self.points.lon, self.points.cos, self.points.owner
+        lat, lon, cos, owner, items = self.points.lat, self.points.lon, self.points.cos, self.points.owner, self._items
         limit = _h_within(radius)
-        # A point k cells away in latitude or longitude is at least this far (as h), for any point in the radius.
-        factor = o_cos * cos_lat
-        half_cell = math.radians(cell) / 2
         sin = math.sin
         found: list[tuple[float, int]] = []
-        for k in range(max(i0 - i_lo, i_hi - i0, j0 - j_lo, j_hi - j0) + 1):
-            if k == 0:
-                ring = [(i0, j0)]
-            else:
-                ring = [(i, j) for i in (i0 - k, i0 + k) for j in range(j0 - k, j0 + k + 1)]
-                ring += [(i, j) for j in (j0 - k, j0 + k) for i in range(i0 - k + 1, i0 + k)]
-            for i, j in ring:
-                for p in cell_points(i, j):
+        if i_hi - i_lo < _SCAN_ROWS:
+            # Outside cities the box holds a few dozen points: measuring them all costs less than the rings'
+            # bookkeeping. The rows' spans say how many there are before any is measured.
+            starts = self._starts
+            rows = (self._span(i, j_lo, j_hi) for i in range(i_lo, i_hi + 1))
+            spans = [(starts[r.start], starts[r.stop]) for r in rows]
+            if sum(end - start for start, end in spans) <= _SCAN_POINTS:
+                for start, end in spans:
+                    for p in items[start:end]:
+                        if (skip and owner[p] in skip) or (only is not None and owner[p] not in only):
+                            continue
+                        h = sin((lat[p] - o_lat) / 2) ** 2 + o_cos * cos[p] * sin((lon[p] - o_lon) / 2) ** 2
+                        if h <= limit:
+                            found.append((h, p))
+                found.sort()
+                return found
+        i0, j0 = math.floor(origin[0] / self.cell), math.floor(origin[1] / self.cell)
+        last = max(i0 - i_lo, i_hi - i0, j0 - j_lo, j_hi - j0)
+        # A point k cells away in latitude or longitude is at least this far (as h), for any point in the radius.
+        factor = o_cos * cos_lat
+        half_cell = math.radians(self.cell) / 2
+        ring, near, far = 0, 0, _FIRST_BAND
+        while near <= last:
+            # Rings are read in bands of doubling width: two binary searches a row each time, not one a cell.
+            for k, start, end in self._band(i0, j0, near, far, box):
+                if k > ring:
+                    ring = k
+                    bound = factor * sin((k - 1) * half_cell) ** 2
+                    if len(found) >= want and _enough(found, owner, want, bound):
+                        return found
+                for p in items[start:end]:
                     if (skip and owner[p] in skip) or (only is not None and owner[p] not in only):
                         continue
                     h = sin((lat[p] - o_lat) / 2) ** 2 + o_cos * cos[p] * sin((lon[p] - o_lon) / 2) ** 2
                     if h <= limit:
                         found.append((h, p))
-            if len(found) >= want:
-                bound = factor * sin(k * half_cell) ** 2
-                found.sort()
-                owners = set()
-                for h, p in found:
-                    if h > bound:
-                        break
-                    owners.add(owner[p])
-                    if len(owners) >= want:
-                        return found
+            near, far = far + 1, 2 * far + 1
+            # Every ring before `near` is done: what is left is at least near - 1 cells away.
+            bound = factor * sin((near - 1) * half_cell) ** 2
+            if len(found) >= want and near <= last and _enough(found, owner, want, bound):
+                return found
         found.sort()
         return found
+
+
+_FIRST_BAND = 3  # rings 0-3 first: at 25 miles, about half the box
+_SCAN_ROWS = 16  # a box of up to this many rows (~50 miles) is counted first, and measured whole when ...
+_SCAN_POINTS = 96  # ... it holds at most this many points
+
+
+def _enough(found: list[tuple[float, int]], owner: array[int], want: int, bound: float) -> bool:
+    """Whether `want` owners have a point in `found` nearer than `bound` (as h); sorts `found`."""
+    found.sort()
+    owners = set()
+    for h, p in found:
+        if h > bound:
+            return False
+        owners.add(owner[p])
+        if len(owners) >= want:
+            return True
+    return False
 
 
 class DirectoryIndex:
@@ -235,7 +293,8 @@ class DirectoryIndex:
         self._source = array("l")
         self._categories = array("l")
         self._national_flag = array("b")
-        self._cache: dict[int, Resource] = {}
+        self._cache: OrderedDict[int, Resource] = OrderedDict()
+        self._big_counties: dict[tuple[str, str, str | None, str], frozenset[int]] = {}
         self._approx = array("b")
         self._points = _Points()
         self._first = array("l")
@@ -381,7 +440,11 @@ class DirectoryIndex:
         local: tuple[int, ...], grid: _Grid,
     ) -> Nearby:
         resource, approx, count = self._resource, self._approx, self._count
-        placed_set = {n for n in local if not approx[n] and count[n]}
+        # Its listings with an address: kept, as there are only a few hundred such (county, category) pairs.
+        key = (county.state.upper(), county.name.strip().lower(), county.fips, category)
+        placed_set = self._big_counties.get(key)
+        if placed_set is None:
+            placed_set = self._big_counties[key] = frozenset(n for n in local if not approx[n] and count[n])
         chosen: dict[int, float] = {}
         for h, p in grid.nearest(origin, _COUNTY_REACH_MILES, frozenset(), limit, only=placed_set):
             n = self._points.owner[p]
@@ -465,13 +528,15 @@ class DirectoryIndex:
 
     def _resource(self, n: int) -> Resource:
         """Listing `n` as a `Resource` (unpacked, and kept for the next lookup in a small cache)."""
-        found = self._cache.get(n)
+        cache = self._cache
+        found = cache.get(n)
         if found is not None:
+            cache.move_to_end(n)
             return found
         found = self._unpackable.get(n)
         if found is None:
             rid, name, org, url, description, text_instructions, phones = self._records[n].split(_RECORD)
-            found = Resource(
+            found = new_resource(
                 rid, name, org or name,
                 tuple(Phone(*p.split(_FIELD)) for p in phones.split(_PHONES)) if phones else (),
                 self._shared[self._categories[n]],  # type: ignore[arg-type]
@@ -479,9 +544,9 @@ class DirectoryIndex:
                 self._shared[self._source[n]],  # type: ignore[arg-type]
                 bool(self._national_flag[n]),
             )
-        if len(self._cache) >= _CACHE_SIZE:
-            self._cache.clear()
-        self._cache[n] = found
+        if len(cache) >= _CACHE_SIZE:
+            cache.popitem(last=False)  # the least recently used, one at a time: no lookup pays for a clear-out
+        cache[n] = found
         return found
 
 

@@ -9,6 +9,7 @@ every problem can be reported as `path:line: message`.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -163,13 +164,23 @@ def content_hash(data_dir: Path) -> str:
     digest = hashlib.sha256(f"helpline-data-format:{FORMAT_VERSION}\0".encode())
     for name in DATA_FILES:
         path = data_dir / name
+        # Read in chunks: a national resources.yaml is ~60 MB, and every web worker hashes it at start.
         try:
-            raw = path.read_bytes()
+            with path.open("rb") as data:
+                size = os.fstat(data.fileno()).st_size
+                digest.update(f"{name}\0{size}\0".encode())
+                read = 0
+                while chunk := data.read(_HASH_CHUNK):
+                    digest.update(chunk)
+                    read += len(chunk)
         except OSError as exc:
             raise DataFileError(path, 0, f"cannot read file: {exc.strerror or exc}") from exc
-        digest.update(f"{name}\0{len(raw)}\0".encode())
-        digest.update(raw)
+        if read != size:
+            raise DataFileError(path, 0, "the file changed while it was read")
     return digest.hexdigest()
+
+
+_HASH_CHUNK = 1 << 20
 
 
 def load_dataset(data_dir: Path) -> Dataset:

@@ -8,7 +8,9 @@ local listings outlive a database outage. Only before the first successful load 
 (`DirectoryUnavailable`), which the helpline turns into a reply with the hotlines.
 
 The index is a cache of the database, never a second source of truth: every web process builds its own from
-the same rows, so two processes disagree at most for `check_seconds` after a reload.
+the same rows, so two processes disagree at most for `check_seconds` after a reload. Given the database's URL,
+the index is built in a child process (`bot.storage.directory_build`) so that this process never holds the
+build's peak; otherwise (an in-memory database, tests of the index itself) in this process.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from collections.abc import Callable, Mapping, Set
 from bot.core.directory import County, Nearby, Point, Resource
 from bot.core.directory_index import DirectoryIndex
 from bot.helpline import FaultLog
+from bot.storage.directory_build import build_in_child, can_build_in_child
 from bot.storage.directory_repo import SqlDirectory
 
 log = logging.getLogger(__name__)
@@ -51,8 +54,11 @@ class LiveDirectory:
         centroids: Mapping[str, Point],
         check_seconds: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
+        database_url: str | None = None,
     ) -> None:
         self.source = source
+        # Where a child process can read the same data (None: build here).
+        self.database_url = database_url if can_build_in_child(database_url) else None
         self.centroids = centroids
         self.check_seconds = check_seconds
         self.faults = FaultLog()
@@ -76,25 +82,33 @@ class LiveDirectory:
         version = self.source.content_hash()
         if current is not None and version == current.version:
             return False
+        del current  # the old index keeps serving (from self._index) until the new one is whole
         started = time.perf_counter()
-        version, built = self.source.read_listings(lambda listings: DirectoryIndex.build(listings, self.centroids))
-        # Compaction. Streaming 100,000 rows leaves the index's objects scattered among the rows' freed garbage,
-        # and memory goes back to the system only in whole pages: the process would keep ~85 MB for a 36 MB
-        # index. So the index is written out (pickle, 0.1 s), the scattered original dropped, and read back into
-        # the holes; what is left whole is handed back: ~40 MB.
-        frozen = pickle.dumps(built, protocol=pickle.HIGHEST_PROTOCOL)
-        del built
-        release_memory()
-        index: DirectoryIndex = pickle.loads(frozen)
-        del frozen
-        release_memory()
+        if self.database_url is not None:
+            version, index = build_in_child(self.database_url, self.centroids)
+        else:
+            version, index = self._build_here()
         index.version = version or ""
         self._index = index
+        release_memory()  # the old index's pages, and the compaction's, go back to the system
         log.info(
             "directory index loaded: %d services (data %s) in %.1f s",
             index.size, (version or "none")[:12], time.perf_counter() - started,
         )
         return True
+
+    def _build_here(self) -> tuple[str | None, DirectoryIndex]:
+        version, built = self.source.read_listings(lambda listings: DirectoryIndex.build(listings, self.centroids))
+        # Compaction. Streaming 100,000 rows leaves the index's objects scattered among the rows' freed garbage,
+        # and memory goes back to the system only in whole pages: the process would keep ~85 MB for a 36 MB
+        # index. So the index is written out (pickle, 0.1 s), the scattered original dropped, and read back into
+        # the holes; what is left whole is handed back: ~40 MB. (Built in a child, it arrives compact.)
+        frozen = pickle.dumps(built, protocol=pickle.HIGHEST_PROTOCOL)
+        del built
+        release_memory()
+        index: DirectoryIndex = pickle.loads(frozen)
+        del frozen
+        return version, index
 
     def wait(self, timeout: float | None = None) -> None:
         """Wait for a background check in progress (tests and tools use this)."""

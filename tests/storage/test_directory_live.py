@@ -12,6 +12,7 @@ from sqlalchemy.exc import OperationalError
 from bot.core.directory import County
 from bot.core.directory_index import DirectoryIndex
 from bot.storage.db import init_database, make_engine, make_session_factory
+from bot.storage.directory_build import BuildFailed, build_in_child, can_build_in_child
 from bot.storage.directory_cache import DirectoryUnavailable, LiveDirectory
 from bot.storage.directory_repo import SqlDirectory
 from bot.wiring import gazetteer
@@ -23,8 +24,15 @@ CATEGORIES = (
 VOLUSIA = County("Volusia County", "FL")
 
 
+def url_of(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=False)
+
+
 def live(engine: Engine, check_seconds: float = 5.0) -> LiveDirectory:
-    return LiveDirectory(SqlDirectory(make_session_factory(engine)), gazetteer().centroids, check_seconds)
+    """As the app wires it: the index built in a child process that reads the same database."""
+    return LiveDirectory(
+        SqlDirectory(make_session_factory(engine)), gazetteer().centroids, check_seconds, database_url=url_of(engine)
+    )
 
 
 def deactivate_volusia_alliance(data_dir: Path) -> None:
@@ -116,3 +124,47 @@ def test_before_any_load_a_lookup_fails_loudly_rather_than_answering_empty(tmp_p
         directory.services_in_county(VOLUSIA, "peer-support")
     directory.wait()
     engine.dispose()
+
+
+def test_the_index_built_in_a_child_process_is_the_one_built_here(engine: Engine, data_dir: Path) -> None:
+    init_database(engine, data_dir)
+    version, listings = SqlDirectory(make_session_factory(engine)).listings()
+    here = DirectoryIndex.build(listings, gazetteer().centroids, version or "")
+
+    child_version, child = build_in_child(url_of(engine), gazetteer().centroids)
+
+    assert child_version == version
+    for category in CATEGORIES:
+        assert child.counties_served(category) == here.counties_served(category)
+        assert child.national_services(category) == here.national_services(category)
+        for key in sorted(here.counties_served(category)):
+            county = gazetteer().counties[key]
+            assert child.services_in_county(county, category) == here.services_in_county(county, category)
+            point = gazetteer().centroids[key]
+            assert child.services_near(county, point, category, 25, 10) == here.services_near(
+                county, point, category, 25, 10
+            )
+    assert live(engine).database_url is not None, "the app's path: a file database is built in a child"
+
+
+def test_a_failed_build_in_the_child_leaves_the_last_index_serving(
+    engine: Engine, data_dir: Path, tmp_path: Path
+) -> None:
+    init_database(engine, data_dir)
+    directory = live(engine)
+    directory.refresh()
+    deactivate_volusia_alliance(data_dir)
+    init_database(engine, data_dir)  # new data: the next check rebuilds ...
+    directory.database_url = f"sqlite:///{tmp_path / 'empty.sqlite3'}"  # ... from a database with no tables
+
+    with pytest.raises(BuildFailed):
+        directory.refresh()
+    assert [r.name for r in directory.services_in_county(VOLUSIA, "peer-support")] == ["Volusia Recovery Alliance"]
+
+
+def test_only_a_database_another_process_can_open_is_built_in_a_child(tmp_path: Path) -> None:
+    assert can_build_in_child(f"sqlite:///{tmp_path / 'helpline.sqlite3'}")
+    assert can_build_in_child("postgresql+psycopg://helpline@db.internal/helpline")
+    assert not can_build_in_child("sqlite://")
+    assert not can_build_in_child("sqlite:///:memory:")
+    assert not can_build_in_child(None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.storage.data_files import DataFileError, content_hash, load_dataset
+from bot.storage.data_files import DATA_FILES, FORMAT_VERSION, DataFileError, content_hash, load_dataset
 
 SHIPPED_DATA = Path(__file__).resolve().parents[2] / "data"
 SEEDS_DIR = Path(os.environ.get("HELPLINE_SEEDS_DIR", "/work/shared/seeds"))
@@ -125,6 +126,20 @@ def test_hash_follows_file_content(data_dir: Path) -> None:
     path = data_dir / "categories.yaml"
     path.write_text(path.read_text() + "# an edit\n")
     assert content_hash(data_dir) != before
+
+
+def test_the_hash_of_a_file_read_in_chunks_is_the_hash_of_its_bytes(data_dir: Path) -> None:
+    # A file of several read chunks: the hash must not depend on how it is read (databases store it).
+    big = (data_dir / "resources.yaml").read_bytes()
+    big += b"# padding\n" * (300_000 - len(big) // 10)
+    (data_dir / "resources.yaml").write_bytes(big)
+    expected = hashlib.sha256(f"helpline-data-format:{FORMAT_VERSION}\0".encode())
+    for name in DATA_FILES:
+        raw = (data_dir / name).read_bytes()
+        expected.update(f"{name}\0{len(raw)}\0".encode() + raw)
+
+    assert len(big) > 2 * (1 << 20)
+    assert content_hash(data_dir) == expected.hexdigest()
 
 
 def test_broken_yaml_reports_file_and_line(data_dir: Path) -> None:
