@@ -8,9 +8,9 @@ local listings outlive a database outage. Only before the first successful load 
 (`DirectoryUnavailable`), which the helpline turns into a reply with the hotlines.
 
 The index is a cache of the database, never a second source of truth: every web process builds its own from
-the same rows, so two processes disagree at most for `check_seconds` after a reload. Given the database's URL,
-the index is built in a child process (`bot.storage.directory_build`) so that this process never holds the
-build's peak; otherwise (an in-memory database, tests of the index itself) in this process.
+the same rows, so two processes disagree at most for `check_seconds` after a reload. A large directory is built
+in a child process (`bot.storage.directory_build`) so that this process never holds the build's peak; a small
+one, or one in an in-memory database, in this process.
 """
 
 from __future__ import annotations
@@ -41,6 +41,10 @@ def release_memory() -> None:
         pass  # not glibc: nothing to hand back this way
 
 
+CHILD_BUILD_MIN_SERVICES = 5000
+"""Smaller directories are built in place: their peak is a few MB, and a child process costs ~1.5 s to start."""
+
+
 class DirectoryUnavailable(RuntimeError):
     """No index has been loaded yet (the database was unreachable since this process started)."""
 
@@ -55,10 +59,12 @@ class LiveDirectory:
         check_seconds: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
         database_url: str | None = None,
+        child_build_min_services: int = CHILD_BUILD_MIN_SERVICES,
     ) -> None:
         self.source = source
         # Where a child process can read the same data (None: build here).
         self.database_url = database_url if can_build_in_child(database_url) else None
+        self.child_build_min_services = child_build_min_services
         self.centroids = centroids
         self.check_seconds = check_seconds
         self.faults = FaultLog()
@@ -84,13 +90,18 @@ class LiveDirectory:
             return False
         del current  # the old index keeps serving (from self._index) until the new one is whole
         started = time.perf_counter()
-        if self.database_url is not None:
+        if self.database_url is not None and self.source.active_services() >= self.child_build_min_services:
             version, index = build_in_child(self.database_url, self.centroids)
         else:
             version, index = self._build_here()
         index.version = version or ""
         self._index = index
+        # The index is millions of long-lived objects: left to the cyclic collector, each full collection
+        # walks them all (~90 ms for 100,000 services, inside some unlucky request). Frozen, it skips them;
+        # unfrozen first, so that whatever the old index leaves behind can still be collected.
+        gc.unfreeze()
         release_memory()  # the old index's pages, and the compaction's, go back to the system
+        gc.freeze()
         log.info(
             "directory index loaded: %d services (data %s) in %.1f s",
             index.size, (version or "none")[:12], time.perf_counter() - started,

@@ -69,6 +69,11 @@ class SqlDirectory:
         with self._session_factory() as session:
             return session.scalar(select(DatasetVersion.content_hash).where(DatasetVersion.id == 1))
 
+    def active_services(self) -> int:
+        """How many services are active: what an index of this directory would hold."""
+        with self._session_factory() as session:
+            return session.scalar(select(func.count()).select_from(Service).where(Service.status == "active")) or 0
+
     def listings(self) -> tuple[str | None, list[Listing]]:
         """Every active service as an index `Listing`, with the content hash of the data they came from."""
         return self.read_listings(list)

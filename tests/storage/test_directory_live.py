@@ -29,9 +29,10 @@ def url_of(engine: Engine) -> str:
 
 
 def live(engine: Engine, check_seconds: float = 5.0) -> LiveDirectory:
-    """As the app wires it: the index built in a child process that reads the same database."""
+    """As the app wires a large directory: the index built in a child process that reads the same database."""
     return LiveDirectory(
-        SqlDirectory(make_session_factory(engine)), gazetteer().centroids, check_seconds, database_url=url_of(engine)
+        SqlDirectory(make_session_factory(engine)), gazetteer().centroids, check_seconds, database_url=url_of(engine),
+        child_build_min_services=0,
     )
 
 
