@@ -431,7 +431,7 @@ class DirectoryIndex:
         statewide = [n for n in self._statewide.get((county.state.upper(), category), ()) if n not in seen]
         seen.update(statewide)
         nearest_local = heapq.nsmallest(limit, placed)  # ties (one address, two services) go by listing order
-        in_county = [resource(n).at(round(_miles(h), 1)) for h, n in nearest_local]
+        in_county = [self._resource_at(n, round(_miles(h), 1)) for h, n in nearest_local]
         in_county += [resource(n) for n in unplaced + statewide]
         return Nearby(in_county=tuple(in_county), around=self._around(origin, category, radius_miles, limit, seen))
 
@@ -455,7 +455,7 @@ class DirectoryIndex:
         seen = set(local)
         statewide = [n for n in self._statewide.get((county.state.upper(), category), ()) if n not in seen]
         seen.update(statewide)
-        in_county = [resource(n).at(round(_miles(h), 1)) for n, h in chosen.items()]
+        in_county = [self._resource_at(n, round(_miles(h), 1)) for n, h in chosen.items()]
         in_county += [resource(n) for n in local if n not in placed_set]
         in_county += [resource(n) for n in statewide]
         return Nearby(in_county=tuple(in_county), around=self._around(origin, category, radius_miles, limit, seen))
@@ -464,7 +464,7 @@ class DirectoryIndex:
         self, origin: Point, category: str, radius_miles: float, limit: int, seen: Set[int]
     ) -> tuple[Resource, ...]:
         """Up to `limit` services not in `seen` within the radius, nearest first, with miles."""
-        resource, approx, points = self._resource, self._approx, self._points
+        approx, points = self._approx, self._points
         around: tuple[Resource, ...] = ()
         grid = self._service_grid.get(category)
         if grid is not None and limit > 0:
@@ -477,7 +477,8 @@ class DirectoryIndex:
                     chosen[n] = h
                     if len(chosen) == limit:
                         break
-            around = tuple(resource(n).at(round(_miles(h), 1), bool(approx[n])) for n, h in chosen.items())
+            at = self._resource_at
+            around = tuple(at(n, round(_miles(h), 1), bool(approx[n])) for n, h in chosen.items())
         return around
 
     def counties_near(self, origin: Point, category: str, radius_miles: float, limit: int) -> list[tuple[str, float]]:
@@ -533,26 +534,34 @@ class DirectoryIndex:
         if found is not None:
             cache.move_to_end(n)
             return found
-        found = self._unpackable.get(n)
-        if found is None:
-            rid, name, org, url, description, text_instructions, phones = self._records[n].split(_RECORD)
-            found = new_resource(
-                rid, name, org or name,
-                tuple(Phone(*p.split(_FIELD)) for p in phones.split(_PHONES)) if phones else (),
-                self._shared[self._categories[n]],  # type: ignore[arg-type]
-                url or None, description or None, text_instructions or None,
-                self._shared[self._source[n]],  # type: ignore[arg-type]
-                bool(self._national_flag[n]),
-            )
+        found = self._unpackable.get(n) or self._unpack(n)
         if len(cache) >= _CACHE_SIZE:
             cache.popitem(last=False)  # the least recently used, one at a time: no lookup pays for a clear-out
         cache[n] = found
         return found
 
+    def _resource_at(self, n: int, miles: float, approx: bool = False) -> Resource:
+        """Listing `n` with a distance: from the cache if it is there, else unpacked with it in one go (a
+        ZIP search meets listings far more often than it meets them again: they do not go into the cache)."""
+        found = self._cache.get(n) or self._unpackable.get(n)
+        return found.at(miles, approx) if found is not None else self._unpack(n, miles, approx)
+
+    def _unpack(self, n: int, miles: float | None = None, approx: bool = False) -> Resource:
+        rid, name, org, url, description, text_instructions, phones = self._records[n].split(_RECORD)
+        return new_resource(
+            rid, name, org or name,
+            tuple(Phone(*p.split(_FIELD)) for p in phones.split(_PHONES)) if phones else (),
+            self._shared[self._categories[n]],  # type: ignore[arg-type]
+            url or None, description or None, text_instructions or None,
+            self._shared[self._source[n]],  # type: ignore[arg-type]
+            bool(self._national_flag[n]),
+            miles, approx,
+        )
+
 
 _RECORD, _PHONES, _FIELD = "\x1f", "\x1e", "\x1d"
 _SEPARATORS = (_RECORD, _PHONES, _FIELD)
-_CACHE_SIZE = 20_000
+_CACHE_SIZE = 2_048
 
 
 def _is_county(area: Area) -> bool:
