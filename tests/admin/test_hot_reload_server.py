@@ -210,6 +210,10 @@ def test_sighup_to_helpline_serve_publishes_an_edit(tmp_path: Path) -> None:
             lambda: seen.append(text("menu") + text("3")),
             "v2",
         )
+        # The summary is written after the version is bumped: workers can answer with v2 a moment before it.
+        deadline = time.monotonic() + 10
+        while "published reload #1" not in (tmp_path / "serve.log").read_text() and time.monotonic() < deadline:
+            time.sleep(0.1)
         assert "published reload #1" in (tmp_path / "serve.log").read_text()
     finally:
         stop_group(proc)
