@@ -144,7 +144,7 @@ class Helpline:
 
     def key_for(self, channel: str, sender: str) -> str:
         """The stored identity of a sender on a channel: a keyed hash, never the number."""
-        return f"{channel}:{person_key(self.hash_secret, sender)}"
+        return _conversation_key(channel, person_key(self.hash_secret, sender))
 
     def _open(self, key: str, person: str | None) -> Opening:
         try:
@@ -188,7 +188,7 @@ class Helpline:
         if not sender:
             return self._answer_anonymous(inbound)
         person = person_key(self.hash_secret, sender)
-        key = f"{channel}:{person}"
+        key = _conversation_key(channel, person)
         # Calls are paced by the call itself (each request is Twilio reporting what a live caller did), and
         # a quick caller keying through menus must never be told to slow down: only texts are limited.
         opening = self._open(key, person if channel == "sms" else None)
@@ -225,3 +225,7 @@ class Helpline:
             self.sessions.forget(key)
         except Exception as exc:  # noqa: BLE001 - it expires by itself anyway
             self.faults.report("session forget", exc)
+
+
+def _conversation_key(channel: str, person: str) -> str:
+    return f"{channel}:{person}"

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import threading
 
+import redis
+from sqlalchemy import event
+
 from bot.config import load_settings
 from bot.web import create_app
 from tests.conftest import Phone, assert_hotlines, make_env, message_text, sign, sms_params
@@ -58,3 +61,37 @@ def test_a_crisis_is_answered_even_in_a_flood(tmp_path, database_url, redis_url,
         flooder.send("hi")
     reply = flooder.send("I took too many pills")
     assert "call 911 now" in reply
+
+
+class Sends:
+    """Counts what a real Redis connection sends: one send is one round trip (a whole pipeline is one)."""
+
+    count = 0
+
+    def send_packed_command(self, command, check_health=True):  # type: ignore[no-untyped-def]
+        Sends.count += 1
+        super().send_packed_command(command, check_health)  # type: ignore[misc]
+
+
+def counting_client(url: str) -> redis.Redis:
+    """A client for `url` (TCP or the embedded server's socket) whose connections count their sends."""
+    plain = redis.Redis.from_url(url).connection_pool.connection_class
+    return redis.Redis.from_url(url, connection_class=type("Counting", (Sends, plain), {}))
+
+
+def test_a_text_costs_three_redis_round_trips_and_no_database_query(tmp_path, database_url, redis_url) -> None:
+    client = counting_client(redis_url)
+    client.flushdb()
+    app = create_app(load_settings(make_env(tmp_path, database_url, redis_url)), client)
+    queries: list[str] = []
+    event.listen(app.extensions["helpline_parts"].db_engine, "before_cursor_execute", lambda *a: queries.append(a[2]))
+    phone = Phone(app.test_client(), "+13865550421")
+    phone.send("hi")
+    app.extensions["helpline"].opt_outs.wait_for_sync(5)  # the first text found no opt-out copy, and made one
+    for body in ["1", "volusia", "more", "menu"]:
+        Sends.count = 0
+        queries.clear()
+        assert_hotlines(phone.send(body))
+        # Claim the delivery; read session, rate count and opt-out copy; write session and answer.
+        assert Sends.count == 3, body
+        assert queries == [], body
