@@ -1,9 +1,11 @@
 """Opt-outs kept in the database (the record of consent), with a full copy in Redis that answers texts quickly.
 
 Redis holds "1" under the keyed hash of each opted-out number (no expiry: it also answers while the database
-is down) and a marker, `<prefix>:optouts-complete`, saying the copy holds every opt-out in the database. With
-the marker, a missing entry means "not opted out" and a text needs no database query at all; without it (a
-new or flushed Redis, or the marker expired) texts ask the database and one process rebuilds the copy.
+is down), "0" for ten minutes under a number that opted back in (so that a rebuild that read the database
+before the START cannot write the STOP back), and a marker, `<prefix>:optouts-complete`, saying the copy holds
+every opt-out in the database. With the marker, a missing entry means "not opted out" and a text needs no
+database query at all; without it (a new or flushed Redis, or the marker expired) texts ask the database and
+one process rebuilds the copy.
 
 Changes go to the database first, then to Redis, so the copy is never ahead of the record. The marker
 expires every `sync_seconds` and the copy is rebuilt: if Redis was unreachable when a STOP was taken, and
@@ -29,8 +31,19 @@ from bot.storage.models import OptOut
 log = logging.getLogger(__name__)
 
 OPTED_OUT = b"1"
+OPTED_BACK_IN = b"0"
 SYNC_BATCH = 1000
 SYNC_RETRY_SECONDS = 5.0
+SYNC_LOCK_SECONDS = 300
+OPTED_BACK_IN_SECONDS = 2 * SYNC_LOCK_SECONDS
+"""How long a START is remembered in the copy: longer than any rebuild can run (its lock's lifetime), so a
+rebuild that read the database before the START cannot write the old STOP back."""
+# Both scripts act only while the rebuild still holds its lock (KEYS[1] == ARGV[1]).
+_COPY_BATCH = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+for i = 2, #KEYS do redis.call('SET', KEYS[i], '1', 'NX') end
+return 1
+"""
 _MARK_COMPLETE = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[2], '1', 'EX', ARGV[2])
@@ -67,6 +80,8 @@ class OptOutStore:
         """What the copy says: opted out, not, or None for "ask the database" (the copy is not complete)."""
         if entry == OPTED_OUT:
             return True
+        if entry == OPTED_BACK_IN:
+            return False
         return False if complete is not None else None
 
     def is_opted_out(self, person: str) -> bool:
@@ -91,7 +106,7 @@ class OptOutStore:
         """Forget a STOP after START, UNSTOP or YES."""
         with self.session_factory() as session, session.begin():
             session.execute(delete(OptOut).where(OptOut.person == person))
-        self._copy(lambda r: r.delete(self.mirror_key(person)))
+        self._copy(lambda r: r.set(self.mirror_key(person), OPTED_BACK_IN, ex=OPTED_BACK_IN_SECONDS))
 
     def _copy(self, change: Callable[[redis.Redis], object]) -> None:
         if self.mirror is None:
@@ -107,27 +122,38 @@ class OptOutStore:
         if self.mirror is None:
             return False
         token = uuid.uuid4().hex
-        if not self.mirror.set(self._sync_lock_key, token, nx=True, ex=300):
+        if not self.mirror.set(self._sync_lock_key, token, nx=True, ex=SYNC_LOCK_SECONDS):
             return False
         try:
             copied = 0
             with self.session_factory() as session:
-                pipe = self.mirror.pipeline(transaction=False)
+                batch: list[str] = []
                 for person in session.scalars(select(OptOut.person).execution_options(yield_per=SYNC_BATCH)):
-                    pipe.set(self.mirror_key(person), OPTED_OUT)
+                    batch.append(self.mirror_key(person))
+                    if len(batch) == SYNC_BATCH and not self._copy_batch(token, batch):
+                        return False
                     copied += 1
-                    if copied % SYNC_BATCH == 0:
-                        pipe.execute()
-                pipe.execute()
+                if not self._copy_batch(token, batch):
+                    return False
             # Only if Redis still holds our lock: a flush or restart meanwhile may have erased entries we wrote.
             keys = (self._sync_lock_key, self.complete_key)
             if not self.mirror.eval(_MARK_COMPLETE, 2, *keys, token, self.sync_seconds):
-                log.warning("opt-out copy not marked complete: Redis lost it while it was being rebuilt")
+                log.warning("opt-out copy not rebuilt: the rebuild's lock expired or Redis lost it")
                 return False
             log.info("opt-out copy in Redis rebuilt: %d opted-out numbers", copied)
             return True
         finally:
             self.mirror.eval(_UNLOCK, 1, self._sync_lock_key, token)
+
+    def _copy_batch(self, token: str, keys: list[str]) -> bool:
+        """Write "opted out" for `keys`, none over an entry already there (a START since our read keeps its
+        "opted back in"); False, writing nothing, if our lock is gone. Empties `keys`."""
+        assert self.mirror is not None
+        done = bool(self.mirror.eval(_COPY_BATCH, 1 + len(keys), self._sync_lock_key, *keys, token))
+        if not done:
+            log.warning("opt-out copy not rebuilt: the rebuild's lock expired or Redis lost it")
+        keys.clear()
+        return done
 
     def sync_in_background(self) -> None:
         """Start `sync` on a thread; after a failure, not again for a few seconds. Failures are logged, not raised."""

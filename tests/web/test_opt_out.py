@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import delete, event, text
 
 from bot.config import load_settings
+from bot.core.identity import person_key
+from bot.storage.models import OptOut
 from bot.web import create_app
 from tests.conftest import Phone, assert_hotlines, make_env
 
@@ -152,3 +154,20 @@ def test_a_stop_taken_by_one_process_silences_the_others_at_once(
     one.send_silent("volusia")
     assert "resubscribed" in one.send("START")
     other.send("volusia")
+
+
+def test_a_rebuild_that_read_the_database_before_a_start_does_not_undo_it(app, client, redis_client) -> None:
+    phone = Phone(client, "+13865550908")
+    opt_outs = app.extensions["helpline_parts"].helpline.opt_outs
+    phone.send("STOP")
+    opt_outs.wait_for_sync(5)
+    person = person_key("test-hash-secret", phone.number)
+    assert "resubscribed" in phone.send("START")
+    # What a rebuild that began before the START read: the STOP still in the database.
+    with app.extensions["helpline_parts"].db_sessions() as session, session.begin():
+        session.add(OptOut(person=person, keyword="stop"))
+    redis_client.delete("hl:optouts-complete")
+    assert opt_outs.sync()
+    with app.extensions["helpline_parts"].db_sessions() as session, session.begin():
+        session.execute(delete(OptOut).where(OptOut.person == person))
+    assert "Volusia Recovery Alliance" in phone.send("volusia")
