@@ -211,6 +211,15 @@ class _Grid:
         limit = _h_within(radius)
         sin = math.sin
         found: list[tuple[float, int]] = []
+
+        def measure(start: int, end: int) -> None:
+            for p in items[start:end]:
+                if (skip and owner[p] in skip) or (only is not None and owner[p] not in only):
+                    continue
+                h = sin((lat[p] - o_lat) / 2) ** 2 + o_cos * cos[p] * sin((lon[p] - o_lon) / 2) ** 2
+                if h <= limit:
+                    found.append((h, p))
+
         if i_hi - i_lo < _SCAN_ROWS:
             # Outside cities the box holds a few dozen points: measuring them all costs less than the rings'
             # bookkeeping. The rows' spans say how many there are before any is measured.
@@ -219,12 +228,7 @@ class _Grid:
             spans = [(starts[r.start], starts[r.stop]) for r in rows]
             if sum(end - start for start, end in spans) <= _SCAN_POINTS:
                 for start, end in spans:
-                    for p in items[start:end]:
-                        if (skip and owner[p] in skip) or (only is not None and owner[p] not in only):
-                            continue
-                        h = sin((lat[p] - o_lat) / 2) ** 2 + o_cos * cos[p] * sin((lon[p] - o_lon) / 2) ** 2
-                        if h <= limit:
-                            found.append((h, p))
+                    measure(start, end)
                 found.sort()
                 return found
         i0, j0 = math.floor(origin[0] / self.cell), math.floor(origin[1] / self.cell)
@@ -241,12 +245,7 @@ class _Grid:
                     bound = factor * sin((k - 1) * half_cell) ** 2
                     if len(found) >= want and _enough(found, owner, want, bound):
                         return found
-                for p in items[start:end]:
-                    if (skip and owner[p] in skip) or (only is not None and owner[p] not in only):
-                        continue
-                    h = sin((lat[p] - o_lat) / 2) ** 2 + o_cos * cos[p] * sin((lon[p] - o_lon) / 2) ** 2
-                    if h <= limit:
-                        found.append((h, p))
+                measure(start, end)
             near, far = far + 1, 2 * far + 1
             # Every ring before `near` is done: what is left is at least near - 1 cells away.
             bound = factor * sin((near - 1) * half_cell) ** 2
