@@ -25,7 +25,7 @@ from bot.storage.db import SyntheticDataRefused, init_database, make_engine
 from bot.storage.redis_server import EmbeddedRedis
 
 
-def _create_app():  # noqa: ANN202 - Flask calls it with no arguments
+def _create_app():
     from bot.web import create_app
 
     return create_app()

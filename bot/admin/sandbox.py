@@ -30,7 +30,8 @@ def sandbox_directory(data_dir: Path) -> Iterator[DirectoryIndex]:
         try:
             init_database(engine, Path(data_dir))
             source = SqlDirectory(make_session_factory(engine))
-            version, index = source.read_listings(lambda listings: DirectoryIndex.build(listings, gazetteer().centroids))
+            centroids = gazetteer().centroids
+            version, index = source.read_listings(lambda listings: DirectoryIndex.build(listings, centroids))
             index.version = version or ""
             yield index
         finally:

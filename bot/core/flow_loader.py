@@ -126,7 +126,9 @@ class _Reader:
             values = {}
             for lang, value in node.items():
                 if lang not in languages:
-                    self.fail(self.line_of(node, lang), f"{where} has language {lang!r}, not in languages {list(languages)}")
+                    self.fail(
+                        self.line_of(node, lang), f"{where} has language {lang!r}, not in languages {list(languages)}"
+                    )
                 elif not isinstance(value, str) or not value.strip():
                     self.fail(self.line_of(node, lang), f"{where}.{lang} must be non-empty text")
                 else:
@@ -138,7 +140,8 @@ class _Reader:
             if lang not in values:
                 self.fail(line, f"{where} has no {lang!r} text (every language the flow speaks needs one)")
         for lang, value in values.items():
-            self.placeholders(value, f"{where}.{lang}", line, MESSAGE_PLACEHOLDERS if where.startswith("messages.") else PLACEHOLDERS)
+            known = MESSAGE_PLACEHOLDERS if where.startswith("messages.") else PLACEHOLDERS
+            self.placeholders(value, f"{where}.{lang}", line, known)
         return Text(values)
 
     def placeholders(self, value: str, where: str, line: int, allowed: set[str]) -> None:
@@ -149,7 +152,8 @@ class _Reader:
             return
         for name in fields:
             if name not in allowed:
-                self.fail(line, f"{where} uses {{{name}}}, which nothing provides (known: {', '.join(sorted(allowed))})")
+                known = ", ".join(sorted(allowed))
+                self.fail(line, f"{where} uses {{{name}}}, which nothing provides (known: {known})")
 
 
 def read_file(path: Path) -> str:
@@ -219,7 +223,8 @@ def _build(r: _Reader, raw: Any) -> Flow | None:
                 voice_messages[str(key)] = text
 
     topics: dict[str, Text] = {}
-    topic_node = r.mapping(root.get("topics", CommentedMap()), "topics", r.line_of(root, "topics") if "topics" in root else 1)
+    topics_line = r.line_of(root, "topics") if "topics" in root else 1
+    topic_node = r.mapping(root.get("topics", CommentedMap()), "topics", topics_line)
     for key, value in topic_node.items():
         text = r.text(value, f"topics.{key}", r.line_of(topic_node, key), languages)
         if text:
@@ -233,7 +238,8 @@ def _build(r: _Reader, raw: Any) -> Flow | None:
         r.fail(r.line_of(root, "start") if "start" in root else 1, f"start state {start!r} is not defined under states")
     results = [s.name for s in states.values() if s.show == "resources"]
     if len(results) != 1:
-        r.fail(r.line_of(root, "states") if "states" in root else 1, f"exactly one state must have `show: resources`, found {len(results)}")
+        states_line = r.line_of(root, "states") if "states" in root else 1
+        r.fail(states_line, f"exactly one state must have `show: resources`, found {len(results)}")
     for state in states.values():
         targets = [(state.goto, state.line)] if state.goto else []
         targets += [(o.goto, o.line) for o in state.options if o.goto]
@@ -295,7 +301,8 @@ def _state(r: _Reader, name: str, node: Any, line: int, languages: tuple[str, ..
     known = {"text", "speech", "options", "expect", "goto", "show", "set"}
     for key in node:
         if key not in known:
-            r.fail(r.line_of(node, key), f"state {name!r} has unknown field {key!r} (known: {', '.join(sorted(known))})")
+            fields = ", ".join(sorted(known))
+            r.fail(r.line_of(node, key), f"state {name!r} has unknown field {key!r} (known: {fields})")
     text = r.text(node.get("text"), f"states.{name}.text", line, languages) or Text({})
     speech = r.text(node.get("speech"), f"states.{name}.speech", line, languages, required=False)
     expect = str(node.get("expect", "choice"))

@@ -60,7 +60,7 @@ class Session:
         """Move to `state`, keeping the way back."""
         history = self.history
         if remember and state != self.state:
-            history = (history + (self.state,))[-MAX_HISTORY:]
+            history = (*history, self.state)[-MAX_HISTORY:]
         return replace(self, state=state, history=history, pending=(), offset=0)
 
     def back(self) -> Session:

@@ -477,7 +477,8 @@ def _read_location(path: Path, item: Any, line: int, owner: str, default_id: str
 def _coordinate(node: _Node, key: str, limit: float) -> float:
     value = node.data.get(key)
     if isinstance(value, bool) or not isinstance(value, int | float) or not -limit <= float(value) <= limit:
-        raise node.error(f"{key!r} must be a number of degrees between -{limit:g} and {limit:g}, got {_describe(value)}", key)
+        problem = f"{key!r} must be a number of degrees between -{limit:g} and {limit:g}, got {_describe(value)}"
+        raise node.error(problem, key)
     return float(value)
 
 

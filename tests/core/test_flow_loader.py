@@ -133,7 +133,8 @@ def test_sending_the_list_by_text_only_where_resources_are_shown(tmp_path: Path)
 
 def test_a_fourth_menu_level_on_calls_is_refused(tmp_path: Path) -> None:
     levels = "\n".join(
-        f"  m{i}:\n    text: \"Menu {i}\"\n    options:\n      - key: 1\n        label: Deeper\n        goto: m{i + 1}\n"
+        f"  m{i}:\n    text: \"Menu {i}\"\n    options:\n"
+        f"      - key: 1\n        label: Deeper\n        goto: m{i + 1}\n"
         for i in range(1, 4)
     )
     text = MAIN.read_text().replace("start: welcome", "start: m1").replace(

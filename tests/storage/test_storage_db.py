@@ -161,7 +161,7 @@ def test_concurrent_initialisation_loads_once(engine: Engine, data_dir: Path) ->
         barrier.wait()
         try:
             results.append(init_database(engine, data_dir))
-        except BaseException as exc:  # reported by the assertion below
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
             errors.append(exc)
 
     threads = [threading.Thread(target=run) for _ in range(3)]

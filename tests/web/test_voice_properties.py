@@ -16,7 +16,9 @@ actions = st.lists(
     st.one_of(
         st.tuples(st.just("press"), st.text(alphabet="0123456789*#", min_size=1, max_size=6)),
         st.tuples(st.just("say"), st.text(max_size=60)),
-        st.tuples(st.just("say"), st.sampled_from(["volusia", "32114", "help", "back", "repeat", "I overdosed", "yes"])),
+        st.tuples(
+            st.just("say"), st.sampled_from(["volusia", "32114", "help", "back", "repeat", "I overdosed", "yes"])
+        ),
         st.tuples(st.just("silence"), st.just("")),
         st.tuples(st.just("dial"), st.sampled_from(["completed", "busy", "no-answer", "failed", "canceled", "weird"])),
     ),
