@@ -183,7 +183,7 @@ def http(args: argparse.Namespace, database_url: str, redis_url: str, data_dir: 
         "command": " ".join(full.argv[2:]),
         "workers": workers,
         "runs": runs,
-        "ratio_full_to_bare": float(full_max["rps"]) / float(bare_max["rps"]),  # type: ignore[arg-type]
+        "ratio_full_to_bare": float(full_max["rps"]) / float(bare_max["rps"]),
         "memory_mb": memory,
         "memory_mb_at_start": memory_at_start,
     }

@@ -47,7 +47,7 @@ def probe(database_url: str, data_dir: Path, instance: Path, redis_url: str) -> 
     env.pop("HELPLINE_DEV", None)
     out = subprocess.run([sys.executable, "-c", PROBE], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
                          check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def run(

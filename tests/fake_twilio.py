@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Self
 from urllib.parse import parse_qs, urlsplit
 
 _PATH = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/Messages\.json$")
@@ -66,7 +67,7 @@ class FakeTwilio:
     def base_url(self) -> str:
         assert self._server is not None
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def plan(self, *answers: str) -> None:
         """What the next POSTs get, in order (afterwards: "ok")."""
@@ -85,7 +86,7 @@ class FakeTwilio:
         with self._lock:
             return [r for r in self.requests if r.method == "GET"]
 
-    def start(self) -> FakeTwilio:
+    def start(self) -> Self:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -135,8 +136,8 @@ class FakeTwilio:
         if answer == "429":
             return self._send(handler, 429, {"code": 20429, "message": "Too Many Requests"})
         if answer in _ERRORS:
-            status, message = _ERRORS[answer]
-            return self._send(handler, status, {"code": int(answer), "message": message})
+            status, error = _ERRORS[answer]
+            return self._send(handler, status, {"code": int(answer), "message": error})
         if answer == "stall":
             self.stalled.set()
             self._released.wait(STALL_LIMIT_SECONDS)
@@ -150,7 +151,7 @@ class FakeTwilio:
     def _accept(self, form: dict[str, str]) -> dict[str, object]:
         sid = "SM" + uuid.uuid4().hex
         now = format_datetime(datetime.now(UTC))
-        message = {
+        message: dict[str, object] = {
             "sid": sid,
             "account_sid": self.account_sid,
             "to": form.get("To"),
