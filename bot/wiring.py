@@ -161,7 +161,7 @@ def build(settings: Settings, redis_client: redis.Redis | None = None) -> Parts:
     # The flow file if it passes its checks, else the last good copy, else the built-in safe flow.
     context = reloader.start()
     store = RedisSessionStore(redis_client, settings.session_ttl_seconds, settings.returning_ttl_seconds)
-    limiter = RedisRateLimiter(redis_client, settings.rate_limit_count, settings.rate_limit_window_seconds)
+    limiter = RedisRateLimiter(settings.rate_limit_count, settings.rate_limit_window_seconds)
     opt_outs = OptOutStore(factory, mirror=redis_client, sync_seconds=settings.opt_out_sync_seconds)
     helpline = Helpline(
         context,

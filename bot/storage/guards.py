@@ -18,22 +18,15 @@ PENDING = b"\x00pending"
 
 
 class RedisRateLimiter:
-    """Fixed-window counter per sender: at most `limit` messages each `window_seconds`."""
+    """Fixed-window counter per sender: at most `limit` messages each `window_seconds`.
 
-    def __init__(self, client: redis.Redis, limit: int, window_seconds: int, prefix: str = "hl"):
-        self.client = client
+    It only names the commands; `RedisPreflight` sends them with a text's other reads, in one round trip.
+    """
+
+    def __init__(self, limit: int, window_seconds: int, prefix: str = "hl"):
         self.limit = limit
         self.window = window_seconds
         self.prefix = prefix
-
-    def exceeded(self, key: str) -> bool:
-        """Count one message from `key`; True when this one is over the limit."""
-        if self.limit <= 0:
-            return False
-        pipe = self.client.pipeline(transaction=False)
-        self.count_into(pipe, key)
-        count, _ = pipe.execute()
-        return self.over(count)
 
     def count_into(self, pipe: redis.client.Pipeline, key: str) -> None:
         """Queue the two commands that count a message from `key` (their replies: the count, then a flag)."""
@@ -42,7 +35,7 @@ class RedisRateLimiter:
         pipe.expire(name, self.window * 2)
 
     def over(self, count: object) -> bool:
-        """Whether a count from `count_into` is over the limit."""
+        """Whether a count from `count_into` is over the limit (none when `limit` is 0)."""
         return self.limit > 0 and int(count) > self.limit  # type: ignore[call-overload]
 
 

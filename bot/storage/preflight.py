@@ -25,7 +25,7 @@ class RedisPreflight:
         opt_outs: OptOutStore | None = None,
     ):
         self.sessions = sessions
-        self.limiter = limiter
+        self.limiter = limiter if limiter is not None and limiter.limit > 0 else None  # 0: texts are not counted
         self.opt_outs = opt_outs if opt_outs is not None and opt_outs.mirror is not None else None
 
     def open(self, key: str, person: str | None) -> Opening:
