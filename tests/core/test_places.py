@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.core import places as places_module
 from bot.core.places import Gazetteer
 
 PREFER = (("FL",), ("OH",))
@@ -65,3 +66,14 @@ def test_nearest_served_counties_by_distance(places: Gazetteer) -> None:
     nearest = places.nearest(lake, SERVED, limit=2)
     assert nearest[0][0].name in {"Marion County", "Volusia County"}
     assert all(0 < miles < 80 for _, miles in nearest)
+
+
+def test_fuzzy_answers_are_remembered_within_a_bound(places: Gazetteer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(places_module, "FUZZY_MEMORY", 3)
+    places._scored.clear()
+    for _ in range(2):
+        for text in ("volusa", "flager", "marian", "st. jon", "hello"):
+            match = places.resolve(text, PREFER, SERVED)
+            assert len(places._scored) <= 3
+        assert match.county is None and not match.candidates
+        assert places.resolve("volusa", PREFER, SERVED).county == places.counties["FL:volusia county"]
