@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from bot.core.directory import County, Directory
 from bot.core.flow import GLOBAL_WORDS, VOICE_KEYS, VOICE_WORDS, Flow, Option, State
@@ -304,12 +305,16 @@ def _pick_option(state: State, folded: str, language: str, channel: str, session
     for o in options:
         if folded in o.keywords.get(language, ()):
             return o
-    contained = [
-        o
-        for o in options
-        if any(re.search(rf"\b{re.escape(k)}\b", folded) for k in o.keywords.get(language, ()))
-    ]
+    contained = [o for o in options if _any_word(o.keywords.get(language, ())).search(folded)]
     return contained[0] if len(contained) == 1 else None
+
+
+@lru_cache(maxsize=1024)
+def _any_word(keywords: tuple[str, ...]) -> re.Pattern[str]:
+    """One pattern for an option's keywords, each as a whole word (a flow holds a few dozen such tuples)."""
+    if not keywords:
+        return re.compile(r"(?!)")
+    return re.compile(r"\b(?:" + "|".join(re.escape(k) for k in keywords) + r")\b")
 
 
 def _read_place(
