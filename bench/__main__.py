@@ -3,7 +3,7 @@
 1. the directory: the benchmark's own PostgreSQL database holds a synthetic national directory (`--services`,
    default 100,000; generated once, reloaded only if it changed);
 2. micro-benchmarks in-process, on the bundled data and on that directory;
-3. HTTP: the helpline under gunicorn as the Procfile runs it and a bare endpoint, driven by wrk;
+3. HTTP: the helpline under gunicorn as the Procfile runs it, a bare endpoint and a floor endpoint, driven by wrk;
 4. outbound: queued texts drained by 1, 2 and 4 rq workers into a local fake Twilio API (when the jobs exist).
 
 Nothing here asserts a time. Results go to bench/results/ (git-ignored): a timestamped JSON and PNG, and
@@ -134,14 +134,18 @@ def http(args: argparse.Namespace, database_url: str, redis_url: str, data_dir: 
         servers.append(full)
         bare = h.start_server("bare", env, "bench.bare:app", work)
         servers.append(bare)
-        print(f"starting: {' '.join(full.argv[2:])}  (and the same for bench.bare:app)", flush=True)
+        floor = h.start_server("floor", env, "bench.floor:app", work)
+        servers.append(floor)
+        print(f"starting: {' '.join(full.argv[2:])}  (and the same for bench.bare:app, bench.floor:app)", flush=True)
         h.wait_ready(full, workers, "directory index loaded")
         h.wait_ready(bare, workers, None)
+        h.wait_ready(floor, workers, None)
         memory_at_start = {s.name: s.memory() for s in servers}
         for server in servers:  # warm-up, not recorded
             h.run_wrk(wrk, server, files["max"], work / "warm.json", 5, args.connections)
         plan = [
             (bare, "max", 0.0, args.connections),
+            (floor, "max", 0.0, args.connections),
             (full, "max", 0.0, args.connections),
             (bare, "rate", args.rate, 64),
             (full, "rate", args.rate, 64),
@@ -184,6 +188,7 @@ def http(args: argparse.Namespace, database_url: str, redis_url: str, data_dir: 
         "workers": workers,
         "runs": runs,
         "ratio_full_to_bare": float(full_max["rps"]) / float(bare_max["rps"]),
+        "ratio_floor_to_bare": float(by_label["floor full speed"]["rps"]) / float(bare_max["rps"]),
         "memory_mb": memory,
         "memory_mb_at_start": memory_at_start,
     }

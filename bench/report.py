@@ -48,6 +48,9 @@ def summary(report: dict[str, Any]) -> str:
             lines.append(f"  {r['label']:22} {r['rps']:8.1f} {lat['p50']:8.2f} {lat['p95']:8.2f} {lat['p99']:8.2f} "
                          f"{lat['max']:8.1f} {errors:7d} {err['bad_reply']:5d}")
         lines.append(f"  throughput ratio full / bare: {http['ratio_full_to_bare']:.2f}")
+        if "ratio_floor_to_bare" in http:
+            lines.append(f"  throughput ratio floor / bare: {http['ratio_floor_to_bare']:.2f} (signature, form, two Redis "
+                         "round trips and TwiML, nothing else: bench/floor.py)")
         for name, workers in http["memory_mb"].items():
             peaks = ", ".join(f"peak RSS {w['peak_rss_mb']:.0f} MB (now {w['rss_mb']:.0f}, PSS {w['pss_mb']:.0f})"
                               for w in workers)
@@ -85,7 +88,8 @@ def plot(report: dict[str, Any], path: Path) -> None:
         ax = axes[i]
         i += 1
         labels = [r["label"] for r in runs]
-        colors = ["#999999" if r["server"] == "bare" else "#2b7bb9" for r in runs]
+        shades = {"bare": "#999999", "floor": "#bbbbbb"}
+        colors = [shades.get(r["server"], "#2b7bb9") for r in runs]
         ax.bar(labels, [r["rps"] for r in runs], color=colors)
         ax.set_ylabel("requests / s")
         ax.set_title(f"throughput (full / bare at full speed: {http['ratio_full_to_bare']:.2f})")
