@@ -2,9 +2,10 @@
 driven by wrk.
 
 All servers are started with the Procfile's `web:` command (same worker count and worker class; only the bind
-address becomes 127.0.0.1 on a free port, and the others serve `bench.bare:app` and `bench.floor:app`). wrk replays validly signed,
-realistic traffic at full speed and then at a fixed rate; every reply is checked for a TwiML <Message> with the
-SAMHSA line. Peak memory per worker is read from /proc (VmHWM, the high-water mark of resident memory, and PSS).
+address becomes 127.0.0.1 on a free port, and the others serve `bench.bare:app` and `bench.floor:app`). wrk
+replays validly signed, realistic traffic at full speed and then at a fixed rate; every reply is checked for a
+TwiML <Message> with the SAMHSA line. Peak memory per worker is read from /proc (VmHWM, the high-water mark of
+resident memory, and PSS).
 """
 
 from __future__ import annotations

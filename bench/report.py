@@ -49,8 +49,8 @@ def summary(report: dict[str, Any]) -> str:
                          f"{lat['max']:8.1f} {errors:7d} {err['bad_reply']:5d}")
         lines.append(f"  throughput ratio full / bare: {http['ratio_full_to_bare']:.2f}")
         if "ratio_floor_to_bare" in http:
-            lines.append(f"  throughput ratio floor / bare: {http['ratio_floor_to_bare']:.2f} (signature, form, two Redis "
-                         "round trips and TwiML, nothing else: bench/floor.py)")
+            lines.append(f"  throughput ratio floor / bare: {http['ratio_floor_to_bare']:.2f} (signature, form, two "
+                         "Redis round trips and TwiML, nothing else: bench/floor.py)")
         for name, workers in http["memory_mb"].items():
             peaks = ", ".join(f"peak RSS {w['peak_rss_mb']:.0f} MB (now {w['rss_mb']:.0f}, PSS {w['pss_mb']:.0f})"
                               for w in workers)
