@@ -38,7 +38,7 @@ def twilio_signed(view: F) -> F:
         if settings.validate_signatures:
             validator = RequestValidator(settings.twilio_auth_token)
             signature = request.headers.get("X-Twilio-Signature", "")
-            url, params = public_url(), request.form.to_dict(flat=True)
+            url, params = public_url(), _Fields(request.form.to_dict(flat=True))
             # The exact URL first (one HMAC); `validate` tries the URL with and without the port (two HMACs
             # every time), which only matters when the exact one fails.
             exact = hmac.compare_digest(validator.compute_signature(url, params), signature) if signature else False
@@ -48,3 +48,11 @@ def twilio_signed(view: F) -> F:
         return view(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
+
+
+class _Fields(dict[str, str]):
+    """Form fields in the shape `RequestValidator` reads first: from a plain dict it takes each field only after
+    two failed attribute lookups, which cost more than the HMAC itself."""
+
+    def getall(self, name: str) -> list[str]:
+        return [self[name]]
