@@ -204,7 +204,8 @@ class Gazetteer:
         """The (up to four) aliases in `states` nearest to `alias`, best first, with their fuzzy ratio.
 
         Comparing one phrase with 1,900 aliases costs ~0.2 ms, and most phrases that get here are not places
-        at all but the same few greetings ("hello", "need help"): answers are remembered, a few thousand at most.
+        at all but the same few greetings ("hello", "need help"): answers are remembered, a few thousand at most,
+        in this process's memory only (never logged or stored).
         """
         key = (alias, frozenset(states))
         found = self._scored.get(key)
