@@ -4,7 +4,7 @@
 points where it is) and the centre points of the counties, and precomputes:
 
 - county -> category -> its local services (by name and by FIPS), state -> statewide ones, category -> national;
-- per category, a grid of 0.1-degree cells holding every service's points, searched in rings outwards from a
+- per category, a grid of 0.1-degree cells holding every service's points, searched nearest cell first from a
   ZIP code, so "the 10 nearest within 25 miles" looks at the few cells around it; a service with no address
   stands at the centre of each county it serves, and its distance is marked approximate;
 - per category, a grid of 1-degree cells of the served counties' centres, for "nearest county with a listing".
@@ -155,25 +155,24 @@ class _Grid:
         return range(k, bisect_right(keys, base + j_hi, k))
 
     def _band(
-        self, i0: int, j0: int, near: int, far: int, box: tuple[int, int, int, int, float]
-    ) -> list[tuple[int, int, int]]:
-        """(ring, start, end of its points) of the non-empty cells in the box whose ring around cell (i0, j0) is
-        from `near` to `far`, nearest ring first. A cell's ring is its Chebyshev distance from (i0, j0)."""
+        self, i0: int, j0: int, near: int, far: int, box: tuple[int, int, int, int, float], gaps: _Gaps
+    ) -> list[tuple[float, int, int]]:
+        """(least h, start, end of its points) of the non-empty cells in the box whose ring around cell (i0, j0) is
+        from `near` to `far`. A cell's ring is its Chebyshev distance from (i0, j0)."""
         i_lo, i_hi, j_lo, j_hi, _ = box
         keys, starts, span = self._keys, self._starts, self._span
+        i_from, i_to, j_from, j_to = max(i_lo, i0 - far), min(i_hi, i0 + far), max(j_lo, j0 - far), min(j_hi, j0 + far)
+        column_h = gaps.columns(j_from, j_to)
         cells = []
-        for i in range(max(i_lo, i0 - far), min(i_hi, i0 + far) + 1):
-            di = abs(i - i0)
-            if di >= near:
-                ranges: tuple[range, ...] = (span(i, max(j_lo, j0 - far), min(j_hi, j0 + far)),)
+        for i, row_h in zip(range(i_from, i_to + 1), gaps.rows(i_from, i_to), strict=True):
+            if abs(i - i0) >= near:
+                ranges: tuple[range, ...] = (span(i, j_from, j_to),)
             else:
-                ranges = (span(i, max(j_lo, j0 - far), min(j_hi, j0 - near)),
-                          span(i, max(j_lo, j0 + near), min(j_hi, j0 + far)))
-            base = i << 16
+                ranges = (span(i, j_from, min(j_to, j0 - near)), span(i, max(j_from, j0 + near), j_to))
+            base = (i << 16) + j_from
             for positions in ranges:
                 for k in positions:
-                    cells.append((max(di, abs(keys[k] - base - j0)), starts[k], starts[k + 1]))
-        cells.sort()
+                    cells.append((row_h + column_h[keys[k] - base], starts[k], starts[k + 1]))
         return cells
 
     def within(self, origin: Point, radius: float) -> list[tuple[float, int]]:
@@ -199,10 +198,10 @@ class _Grid:
         """(h, point number), nearest first, of points within `radius` miles whose owner is not in `skip` (and is
         in `only`, when given): at least the points of the `want` nearest owners (fewer if there are fewer).
 
-        The non-empty cells of the box around the circle are taken in square rings around the origin's cell;
-        before ring k, no unvisited point can be nearer than k - 1 cells, so the search stops as soon as `want`
-        owners are known to be nearer than that. In a dense city that is a few hundred points instead of every
-        point within the radius; in the country, a few cells.
+        The non-empty cells of the box around the circle are taken nearest first (by the least distance any of
+        their points can have), and the search stops as soon as `want` owners are known to be no farther than the
+        next cell. In a dense city that is a cell or a few instead of every point within the radius (a 0.1-degree
+        cell downtown holds a hundred listings of a category); in the country, a few cells.
         """
         box = self._box(origin, radius)
         i_lo, i_hi, j_lo, j_hi, cos_lat = box
@@ -233,44 +232,84 @@ class _Grid:
                 return found
         i0, j0 = math.floor(origin[0] / self.cell), math.floor(origin[1] / self.cell)
         last = max(i0 - i_lo, i_hi - i0, j0 - j_lo, j_hi - j0)
-        # A point k cells away in latitude or longitude is at least this far (as h), for any point in the radius.
-        factor = o_cos * cos_lat
-        half_cell = math.radians(self.cell) / 2
-        ring, near, far = 0, 0, _FIRST_BAND
+        gaps = _Gaps(origin, self.cell, o_cos * cos_lat)
+        # Cells are measured least h first, in bands of rings of doubling width (two binary searches a row each
+        # time, not one a cell); a cell of the band that may be farther than the next band's nearest waits for it.
+        waiting: list[tuple[float, int, int]] = []
+        kth, counted = math.inf, 0
+        near, far = 0, _FIRST_BAND
         while near <= last:
-            # Rings are read in bands of doubling width: two binary searches a row each time, not one a cell.
-            for k, start, end in self._band(i0, j0, near, far, box):
-                if k > ring:
-                    ring = k
-                    bound = factor * sin((k - 1) * half_cell) ** 2
-                    if len(found) >= want and _enough(found, owner, want, bound):
+            cells = waiting + self._band(i0, j0, near, far, box, gaps)
+            cells.sort()
+            beyond = gaps.ring_h(far + 1) if far < last else math.inf
+            waiting = []
+            for n, (least, start, end) in enumerate(cells):
+                if least > beyond:
+                    waiting = cells[n:]
+                    break
+                if len(found) >= want:
+                    if counted != len(found):
+                        kth, counted = _kth(found, owner, want), len(found)
+                    if kth <= least:
                         return found
                 measure(start, end)
             near, far = far + 1, 2 * far + 1
-            # Every ring before `near` is done: what is left is at least near - 1 cells away.
-            bound = factor * sin((near - 1) * half_cell) ** 2
-            if len(found) >= want and near <= last and _enough(found, owner, want, bound):
-                return found
         found.sort()
         return found
 
+
+class _Gaps:
+    """Lower bounds, as h, of the distance from a point to the points of a cell some rows or columns away.
+
+    A cell's least h is its row's term plus its column's term (each no more than the haversine's own), from
+    the gap between the point and the cell's nearer edge, less a hair so that rounding never makes a bound
+    exceed a true distance.
+    """
+
+    def __init__(self, origin: Point, cell: float, factor: float):
+        self.lat, self.lon, self.cell, self.factor = origin[0], origin[1], cell, factor
+        self.i0, self.j0 = math.floor(origin[0] / cell), math.floor(origin[1] / cell)
+
+    def rows(self, first: int, last: int) -> list[float]:
+        return [_gap_h(self.lat, i, self.i0, self.cell) for i in range(first, last + 1)]
+
+    def columns(self, first: int, last: int) -> list[float]:
+        factor = self.factor
+        return [factor * _gap_h(self.lon, j, self.j0, self.cell) for j in range(first, last + 1)]
+
+    def ring_h(self, k: int) -> float:
+        """The least h of any cell in ring `k` or beyond."""
+        i0, j0, cell = self.i0, self.j0, self.cell
+        return min(
+            _gap_h(self.lat, i0 + k, i0, cell), _gap_h(self.lat, i0 - k, i0, cell),
+            self.factor * min(_gap_h(self.lon, j0 + k, j0, cell), _gap_h(self.lon, j0 - k, j0, cell)),
+        )
+
+
+def _gap_h(x: float, i: int, i0: int, cell: float) -> float:
+    """sin^2 of half the gap (in radians) between coordinate `x`, in cell i0, and the nearer edge of cell i."""
+    if i == i0:
+        return 0.0
+    gap = i * cell - x if i > i0 else x - (i + 1) * cell
+    return math.sin(math.radians(max(0.0, gap - _HAIR)) / 2) ** 2
+
+
+_HAIR = 1e-9  # degrees: far below a metre, far above rounding
 
 _FIRST_BAND = 3  # rings 0-3 first: at 25 miles, about half the box
 _SCAN_ROWS = 16  # a box of up to this many rows (~50 miles) is counted first, and measured whole when ...
 _SCAN_POINTS = 96  # ... it holds at most this many points
 
 
-def _enough(found: list[tuple[float, int]], owner: array[int], want: int, bound: float) -> bool:
-    """Whether `want` owners have a point in `found` nearer than `bound` (as h); sorts `found`."""
+def _kth(found: list[tuple[float, int]], owner: array[int], want: int) -> float:
+    """The h of the `want`th owner's nearest point in `found` (infinite if fewer own one); sorts `found`."""
     found.sort()
     owners = set()
     for h, p in found:
-        if h > bound:
-            return False
         owners.add(owner[p])
         if len(owners) >= want:
-            return True
-    return False
+            return h
+    return math.inf
 
 
 class DirectoryIndex:
