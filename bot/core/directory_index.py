@@ -193,31 +193,45 @@ class _Grid:
         return found
 
     def nearest(
-        self, origin: Point, radius: float, skip: Set[int], want: int, only: Set[int] | None = None
-    ) -> list[tuple[float, int]]:
-        """(h, point number), nearest first, of points within `radius` miles whose owner is not in `skip` (and is
-        in `only`, when given): at least the points of the `want` nearest owners (fewer if there are fewer).
+        self, origin: Point, radius: float, skip: Set[int], want: int,
+        own: Set[int] = frozenset(), own_radius: float = 0.0, own_want: int = 0,
+    ) -> tuple[list[tuple[float, int]], list[tuple[float, int]]]:
+        """(h, point number), nearest first, of points within `radius` miles whose owner is not in `skip`: at least
+        the points of the `want` nearest owners (fewer if there are fewer); and the same, in the same walk, of
+        points within `own_radius` whose owner is in `own` (a part of `skip`: a big county's own listings, met
+        anyway on the way to the others).
 
         The non-empty cells of the box around the circle are taken nearest first (by the least distance any of
         their points can have), and the search stops as soon as `want` owners are known to be no farther than the
         next cell. In a dense city that is a cell or a few instead of every point within the radius (a 0.1-degree
         cell downtown holds a hundred listings of a category); in the country, a few cells.
         """
-        box = self._box(origin, radius)
+        others = _Wanted(want, _h_within(radius))
+        mine = _Wanted(own_want, _h_within(own_radius) if own and own_want > 0 else -1.0)
+        limit, own_limit = others.limit, mine.limit
+        box = self._box(origin, max(radius, own_radius))
         i_lo, i_hi, j_lo, j_hi, cos_lat = box
         o_lat, o_lon, o_cos = _origin(origin)
         lat, lon, cos, owner, items = self.points.lat, self.points.lon, self.points.cos, self.points.owner, self._items
-        limit = _h_within(radius)
         sin = math.sin
-        found: list[tuple[float, int]] = []
+        found, own_found = others.found, mine.found
 
-        def measure(start: int, end: int) -> None:
+        def measure(start: int, end: int, mine_open: Set[int], others_open: bool) -> None:
+            """Measure the cell's points that a search not yet done wants (`mine_open`: `own` while the search
+            for them is open)."""
             for p in items[start:end]:
-                if (skip and owner[p] in skip) or (only is not None and owner[p] not in only):
+                n = owner[p]
+                if n in skip:
+                    if n not in mine_open:
+                        continue
+                    into, most = own_found, own_limit
+                elif others_open:
+                    into, most = found, limit
+                else:
                     continue
                 h = sin((lat[p] - o_lat) / 2) ** 2 + o_cos * cos[p] * sin((lon[p] - o_lon) / 2) ** 2
-                if h <= limit:
-                    found.append((h, p))
+                if h <= most:
+                    into.append((h, p))
 
         if i_hi - i_lo < _SCAN_ROWS:
             # Outside cities the box holds a few dozen points: measuring them all costs less than the rings'
@@ -227,16 +241,16 @@ class _Grid:
             spans = [(starts[r.start], starts[r.stop]) for r in rows]
             if sum(end - start for start, end in spans) <= _SCAN_POINTS:
                 for start, end in spans:
-                    measure(start, end)
+                    measure(start, end, _NO_ONE if mine.done else own, True)
                 found.sort()
-                return found
+                own_found.sort()
+                return found, own_found
         i0, j0 = math.floor(origin[0] / self.cell), math.floor(origin[1] / self.cell)
         last = max(i0 - i_lo, i_hi - i0, j0 - j_lo, j_hi - j0)
         gaps = _Gaps(origin, self.cell, o_cos * cos_lat)
         # Cells are measured least h first, in bands of rings of doubling width (two binary searches a row each
         # time, not one a cell); a cell of the band that may be farther than the next band's nearest waits for it.
         waiting: list[tuple[float, int, int]] = []
-        kth, counted = math.inf, 0
         near, far = 0, _FIRST_BAND
         while near <= last:
             cells = waiting + self._band(i0, j0, near, far, box, gaps)
@@ -247,15 +261,39 @@ class _Grid:
                 if least > beyond:
                     waiting = cells[n:]
                     break
-                if len(found) >= want:
-                    if counted != len(found):
-                        kth, counted = _kth(found, owner, want), len(found)
-                    if kth <= least:
-                        return found
-                measure(start, end)
+                if others.settled(least, owner) & mine.settled(least, owner):
+                    found.sort()
+                    own_found.sort()
+                    return found, own_found
+                measure(start, end, _NO_ONE if mine.done else own, not others.done)
             near, far = far + 1, 2 * far + 1
         found.sort()
-        return found
+        own_found.sort()
+        return found, own_found
+
+
+class _Wanted:
+    """One search of a walk through the cells: the points it found, and whether it has all it wants."""
+
+    __slots__ = ("counted", "done", "found", "kth", "limit", "want")
+
+    def __init__(self, want: int, limit: float):
+        self.want, self.limit = want, limit
+        self.found: list[tuple[float, int]] = []
+        self.kth, self.counted, self.done = math.inf, 0, limit < 0
+
+    def settled(self, least: float, owner: array[int]) -> bool:
+        """Whether the `want` nearest owners are known once no unvisited point is nearer than `least` (as h)."""
+        if self.done:
+            return True
+        found = self.found
+        if least > self.limit:
+            self.done = True
+        elif len(found) >= self.want:
+            if self.counted != len(found):
+                self.kth, self.counted = _kth(found, owner, self.want), len(found)
+            self.done = self.kth <= least
+        return self.done
 
 
 class _Gaps:
@@ -294,6 +332,7 @@ def _gap_h(x: float, i: int, i0: int, cell: float) -> float:
     return math.sin(math.radians(max(0.0, gap - _HAIR)) / 2) ** 2
 
 
+_NO_ONE: frozenset[int] = frozenset()
 _HAIR = 1e-9  # degrees: far below a metre, far above rounding
 
 _FIRST_BAND = 3  # rings 0-3 first: at 25 miles, about half the box
@@ -304,6 +343,8 @@ _SCAN_POINTS = 96  # ... it holds at most this many points
 def _kth(found: list[tuple[float, int]], owner: array[int], want: int) -> float:
     """The h of the `want`th owner's nearest point in `found` (infinite if fewer own one); sorts `found`."""
     found.sort()
+    if len({owner[p] for _, p in found[:want]}) == want:
+        return found[want - 1][0]  # the usual case: one point an owner
     owners = set()
     for h, p in found:
         owners.add(owner[p])
@@ -332,7 +373,7 @@ class DirectoryIndex:
         self._categories = array("l")
         self._national_flag = array("b")
         self._cache: OrderedDict[int, Resource] = OrderedDict()
-        self._big_counties: dict[tuple[str, str, str | None, str], frozenset[int]] = {}
+        self._big_counties: dict[tuple[str, str, str | None, str], tuple[frozenset[int], tuple[int, ...]]] = {}
         self._approx = array("b")
         self._points = _Points()
         self._first = array("l")
@@ -478,46 +519,54 @@ class DirectoryIndex:
         local: tuple[int, ...], grid: _Grid,
     ) -> Nearby:
         resource, approx, count = self._resource, self._approx, self._count
-        # Its listings with an address: kept, as there are only a few hundred such (county, category) pairs.
+        # Its listings with an address, and the others: kept, as there are only a few hundred such pairs.
         key = (county.state.upper(), county.name.strip().lower(), county.fips, category)
-        placed_set = self._big_counties.get(key)
-        if placed_set is None:
-            placed_set = self._big_counties[key] = frozenset(n for n in local if not approx[n] and count[n])
-        chosen: dict[int, float] = {}
-        for h, p in grid.nearest(origin, _COUNTY_REACH_MILES, frozenset(), limit, only=placed_set):
-            n = self._points.owner[p]
-            if n not in chosen:
-                chosen[n] = h
-                if len(chosen) == limit:
-                    break
+        kept = self._big_counties.get(key)
+        if kept is None:
+            placed_set = frozenset(n for n in local if not approx[n] and count[n])
+            kept = self._big_counties[key] = (placed_set, tuple(n for n in local if n not in placed_set))
+        placed_set, unplaced = kept
         seen = set(local)
         statewide = [n for n in self._statewide.get((county.state.upper(), category), ()) if n not in seen]
         seen.update(statewide)
-        in_county = [self._resource_at(n, round(_miles(h), 1)) for n, h in chosen.items()]
-        in_county += [resource(n) for n in local if n not in placed_set]
+        others: list[tuple[float, int]] = []
+        own: list[tuple[float, int]] = []
+        if limit > 0:
+            # One walk outwards from the ZIP finds both the county's nearest and the others'.
+            others, own = grid.nearest(origin, radius_miles, seen, limit, placed_set, _COUNTY_REACH_MILES, limit)
+        at = self._resource_at
+        in_county = [at(n, round(_miles(h), 1)) for n, h in self._first_owners(own, limit).items()]
+        in_county += [resource(n) for n in unplaced]
         in_county += [resource(n) for n in statewide]
-        return Nearby(in_county=tuple(in_county), around=self._around(origin, category, radius_miles, limit, seen))
+        chosen = self._first_owners(others, limit)
+        around = tuple(at(n, round(_miles(h), 1), bool(approx[n])) for n, h in chosen.items())
+        return Nearby(in_county=tuple(in_county), around=around)
 
     def _around(
         self, origin: Point, category: str, radius_miles: float, limit: int, seen: Set[int]
     ) -> tuple[Resource, ...]:
         """Up to `limit` services not in `seen` within the radius, nearest first, with miles."""
-        approx, points = self._approx, self._points
+        approx = self._approx
         around: tuple[Resource, ...] = ()
         grid = self._service_grid.get(category)
         if grid is not None and limit > 0:
-            owner = points.owner
-            chosen: dict[int, float] = {}
-            # Nearest first, so the first point met of a listing is its nearest.
-            for h, p in grid.nearest(origin, radius_miles, seen, limit):
+            chosen = self._first_owners(grid.nearest(origin, radius_miles, seen, limit)[0], limit)
+            at = self._resource_at
+            around = tuple(at(n, round(_miles(h), 1), bool(approx[n])) for n, h in chosen.items())
+        return around
+
+    def _first_owners(self, found: list[tuple[float, int]], limit: int) -> dict[int, float]:
+        """The first `limit` listings owning points of `found` (nearest first), with the h of their nearest."""
+        owner = self._points.owner
+        chosen: dict[int, float] = {}
+        if limit > 0:
+            for h, p in found:
                 n = owner[p]
                 if n not in chosen:
                     chosen[n] = h
                     if len(chosen) == limit:
                         break
-            at = self._resource_at
-            around = tuple(at(n, round(_miles(h), 1), bool(approx[n])) for n, h in chosen.items())
-        return around
+        return chosen
 
     def counties_near(self, origin: Point, category: str, radius_miles: float, limit: int) -> list[tuple[str, float]]:
         """The `limit` nearest counties (keys, miles) with a local service in the category, within the radius."""
