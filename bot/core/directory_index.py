@@ -24,7 +24,7 @@ from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass
 
-from bot.core.directory import County, Nearby, Phone, Point, Resource, new_resource
+from bot.core.directory import County, Nearby, Phone, Point, Resource, new_phone, new_resource
 
 SERVICE_CELL_DEGREES = 0.1
 _COUNTY_REACH_MILES = 400.0  # farther than any two points of one county (North Slope Borough spans ~350)
@@ -648,9 +648,13 @@ class DirectoryIndex:
 
     def _unpack(self, n: int, miles: float | None = None, approx: bool = False) -> Resource:
         rid, name, org, url, description, text_instructions, phones = self._records[n].split(_RECORD)
+        numbers: tuple[Phone, ...] = ()
+        if _PHONES in phones:
+            numbers = tuple([new_phone(*p.split(_FIELD)) for p in phones.split(_PHONES)])
+        elif phones:
+            numbers = (new_phone(*phones.split(_FIELD)),)  # the usual case: one number
         return new_resource(
-            rid, name, org or name,
-            tuple(Phone(*p.split(_FIELD)) for p in phones.split(_PHONES)) if phones else (),
+            rid, name, org or name, numbers,
             self._shared[self._categories[n]],  # type: ignore[arg-type]
             url or None, description or None, text_instructions or None,
             self._shared[self._source[n]],  # type: ignore[arg-type]
