@@ -113,6 +113,18 @@ def new_resource(
     return r
 
 
+_set_number, _set_display, _set_kind = (Phone.__dict__[name].__set__ for name in Phone.__dataclass_fields__)
+
+
+def new_phone(number: str, display: str, kind: str) -> Phone:
+    """`Phone(...)` with every field given, at two thirds of the cost (for the directory index's lookups)."""
+    p = object.__new__(Phone)
+    _set_number(p, number)
+    _set_display(p, display)
+    _set_kind(p, kind)
+    return p
+
+
 Point = tuple[float, float]
 """Latitude and longitude in degrees."""
 

@@ -4,7 +4,7 @@
 points where it is) and the centre points of the counties, and precomputes:
 
 - county -> category -> its local services (by name and by FIPS), state -> statewide ones, category -> national;
-- per category, a grid of 0.1-degree cells holding every service's points, searched in rings outwards from a
+- per category, a grid of 0.1-degree cells holding every service's points, searched nearest cell first from a
   ZIP code, so "the 10 nearest within 25 miles" looks at the few cells around it; a service with no address
   stands at the centre of each county it serves, and its distance is marked approximate;
 - per category, a grid of 1-degree cells of the served counties' centres, for "nearest county with a listing".
@@ -24,7 +24,7 @@ from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass
 
-from bot.core.directory import County, Nearby, Phone, Point, Resource, new_resource
+from bot.core.directory import County, Nearby, Phone, Point, Resource, new_phone, new_resource
 
 SERVICE_CELL_DEGREES = 0.1
 _COUNTY_REACH_MILES = 400.0  # farther than any two points of one county (North Slope Borough spans ~350)
@@ -90,6 +90,15 @@ def _cell(i: int, j: int) -> int:
     return (i << 16) + j
 
 
+def _row(key: int) -> int:
+    return (key + (1 << 15)) >> 16
+
+
+def _row_start(key: int) -> int:
+    """The key of column 0 of the key's row (so keys of earlier rows sort before `i << 16`, the rest after)."""
+    return _row(key) << 16
+
+
 def _origin(point: Point) -> tuple[float, float, float]:
     lat = math.radians(point[0])
     return lat, math.radians(point[1]), math.cos(lat)
@@ -115,6 +124,10 @@ class _Grid:
         self._keys = array("q")
         self._starts = array("l")
         self._items = array("l")
+        # Where each row's cells start among the keys (from row `_row0`): a binary search for a column looks only
+        # in its row, a few steps instead of fifteen.
+        self._row0 = 0
+        self._rows = array("l")
 
     def add(self, point: Point, number: int) -> None:
         assert self._filling is not None, "the grid is frozen"
@@ -127,6 +140,10 @@ class _Grid:
             self._starts.append(len(self._items))
             self._items.extend(filling[key])
         self._starts.append(len(self._items))
+        if self._keys:
+            self._row0 = _row(self._keys[0])
+            for i in range(self._row0, _row(self._keys[-1]) + 2):
+                self._rows.append(bisect_left(self._keys, i << 16, key=_row_start))
 
     def _box(self, origin: Point, radius: float) -> tuple[int, int, int, int, float]:
         """The rows and columns of cells (i_lo, i_hi, j_lo, j_hi) holding every point within `radius` miles of
@@ -149,31 +166,37 @@ class _Grid:
         The keys are sorted by row then column, so they are consecutive: two binary searches find them all,
         however many of the cells are empty (most of them, outside cities).
         """
+        r = i - self._row0
+        rows = self._rows
+        if not 0 <= r < len(rows) - 1:
+            return range(0)
+        start, end = rows[r], rows[r + 1]
+        if start == end:
+            return range(start, end)
         base = i << 16
         keys = self._keys
-        k = bisect_left(keys, base + j_lo)
-        return range(k, bisect_right(keys, base + j_hi, k))
+        k = bisect_left(keys, base + j_lo, start, end)
+        return range(k, bisect_right(keys, base + j_hi, k, end))
 
     def _band(
-        self, i0: int, j0: int, near: int, far: int, box: tuple[int, int, int, int, float]
-    ) -> list[tuple[int, int, int]]:
-        """(ring, start, end of its points) of the non-empty cells in the box whose ring around cell (i0, j0) is
-        from `near` to `far`, nearest ring first. A cell's ring is its Chebyshev distance from (i0, j0)."""
+        self, i0: int, j0: int, near: int, far: int, box: tuple[int, int, int, int, float], gaps: _Gaps
+    ) -> list[tuple[float, int, int]]:
+        """(least h, start, end of its points) of the non-empty cells in the box whose ring around cell (i0, j0) is
+        from `near` to `far`. A cell's ring is its Chebyshev distance from (i0, j0)."""
         i_lo, i_hi, j_lo, j_hi, _ = box
         keys, starts, span = self._keys, self._starts, self._span
+        i_from, i_to, j_from, j_to = max(i_lo, i0 - far), min(i_hi, i0 + far), max(j_lo, j0 - far), min(j_hi, j0 + far)
+        column_h = gaps.columns(j_from, j_to)
         cells = []
-        for i in range(max(i_lo, i0 - far), min(i_hi, i0 + far) + 1):
-            di = abs(i - i0)
-            if di >= near:
-                ranges: tuple[range, ...] = (span(i, max(j_lo, j0 - far), min(j_hi, j0 + far)),)
+        for i, row_h in zip(range(i_from, i_to + 1), gaps.rows(i_from, i_to), strict=True):
+            if abs(i - i0) >= near:
+                ranges: tuple[range, ...] = (span(i, j_from, j_to),)
             else:
-                ranges = (span(i, max(j_lo, j0 - far), min(j_hi, j0 - near)),
-                          span(i, max(j_lo, j0 + near), min(j_hi, j0 + far)))
-            base = i << 16
+                ranges = (span(i, j_from, min(j_to, j0 - near)), span(i, max(j_from, j0 + near), j_to))
+            base = (i << 16) + j_from
             for positions in ranges:
                 for k in positions:
-                    cells.append((max(di, abs(keys[k] - base - j0)), starts[k], starts[k + 1]))
-        cells.sort()
+                    cells.append((row_h + column_h[keys[k] - base], starts[k], starts[k + 1]))
         return cells
 
     def within(self, origin: Point, radius: float) -> list[tuple[float, int]]:
@@ -194,31 +217,45 @@ class _Grid:
         return found
 
     def nearest(
-        self, origin: Point, radius: float, skip: Set[int], want: int, only: Set[int] | None = None
-    ) -> list[tuple[float, int]]:
-        """(h, point number), nearest first, of points within `radius` miles whose owner is not in `skip` (and is
-        in `only`, when given): at least the points of the `want` nearest owners (fewer if there are fewer).
+        self, origin: Point, radius: float, skip: Set[int], want: int,
+        own: Set[int] = frozenset(), own_radius: float = 0.0, own_want: int = 0,
+    ) -> tuple[list[tuple[float, int]], list[tuple[float, int]]]:
+        """(h, point number), nearest first, of points within `radius` miles whose owner is not in `skip`: at least
+        the points of the `want` nearest owners (fewer if there are fewer); and the same, in the same walk, of
+        points within `own_radius` whose owner is in `own` (a part of `skip`: a big county's own listings, met
+        anyway on the way to the others).
 
-        The non-empty cells of the box around the circle are taken in square rings around the origin's cell;
-        before ring k, no unvisited point can be nearer than k - 1 cells, so the search stops as soon as `want`
-        owners are known to be nearer than that. In a dense city that is a few hundred points instead of every
-        point within the radius; in the country, a few cells.
+        The non-empty cells of the box around the circle are taken nearest first (by the least distance any of
+        their points can have), and the search stops as soon as `want` owners are known to be no farther than the
+        next cell. In a dense city that is a cell or a few instead of every point within the radius (a 0.1-degree
+        cell downtown holds a hundred listings of a category); in the country, a few cells.
         """
-        box = self._box(origin, radius)
+        limit = _h_within(radius)
+        own_limit = _h_within(own_radius) if own and own_want > 0 else -1.0
+        box = self._box(origin, max(radius, own_radius))
         i_lo, i_hi, j_lo, j_hi, cos_lat = box
         o_lat, o_lon, o_cos = _origin(origin)
         lat, lon, cos, owner, items = self.points.lat, self.points.lon, self.points.cos, self.points.owner, self._items
-        limit = _h_within(radius)
         sin = math.sin
         found: list[tuple[float, int]] = []
+        own_found: list[tuple[float, int]] = []
 
-        def measure(start: int, end: int) -> None:
+        def measure(start: int, end: int, mine_open: Set[int], others_open: bool) -> None:
+            """Measure the cell's points that a search not yet done wants (`mine_open`: `own` while the search
+            for them is open)."""
             for p in items[start:end]:
-                if (skip and owner[p] in skip) or (only is not None and owner[p] not in only):
+                n = owner[p]
+                if n in skip:
+                    if n not in mine_open:
+                        continue
+                    into, most = own_found, own_limit
+                elif others_open:
+                    into, most = found, limit
+                else:
                     continue
                 h = sin((lat[p] - o_lat) / 2) ** 2 + o_cos * cos[p] * sin((lon[p] - o_lon) / 2) ** 2
-                if h <= limit:
-                    found.append((h, p))
+                if h <= most:
+                    into.append((h, p))
 
         if i_hi - i_lo < _SCAN_ROWS:
             # Outside cities the box holds a few dozen points: measuring them all costs less than the rings'
@@ -228,49 +265,105 @@ class _Grid:
             spans = [(starts[r.start], starts[r.stop]) for r in rows]
             if sum(end - start for start, end in spans) <= _SCAN_POINTS:
                 for start, end in spans:
-                    measure(start, end)
+                    measure(start, end, own if own_limit >= 0 else _NO_ONE, True)
                 found.sort()
-                return found
+                own_found.sort()
+                return found, own_found
         i0, j0 = math.floor(origin[0] / self.cell), math.floor(origin[1] / self.cell)
         last = max(i0 - i_lo, i_hi - i0, j0 - j_lo, j_hi - j0)
-        # A point k cells away in latitude or longitude is at least this far (as h), for any point in the radius.
-        factor = o_cos * cos_lat
-        half_cell = math.radians(self.cell) / 2
-        ring, near, far = 0, 0, _FIRST_BAND
+        gaps = _Gaps(origin, self.cell, o_cos * cos_lat)
+        # A search is done once no unvisited point can be nearer than this (as h): than its radius, at first,
+        # then than its `want`th owner.
+        done, own_done = math.nextafter(limit, math.inf), math.nextafter(own_limit, math.inf)
+        # Cells are measured least h first, in bands of rings of doubling width (two binary searches a row each
+        # time, not one a cell); a cell of the band that may be farther than the next band's nearest waits for it.
+        waiting: list[tuple[float, int, int]] = []
+        near, far = 0, _FIRST_BAND
         while near <= last:
-            # Rings are read in bands of doubling width: two binary searches a row each time, not one a cell.
-            for k, start, end in self._band(i0, j0, near, far, box):
-                if k > ring:
-                    ring = k
-                    bound = factor * sin((k - 1) * half_cell) ** 2
-                    if len(found) >= want and _enough(found, owner, want, bound):
-                        return found
-                measure(start, end)
+            cells = waiting + self._band(i0, j0, near, far, box, gaps)
+            cells.sort()
+            beyond = gaps.ring_h(far + 1) if far < last else math.inf
+            waiting = []
+            for n, (least, start, end) in enumerate(cells):
+                if least > beyond:
+                    waiting = cells[n:]
+                    break
+                if least >= done and least >= own_done:
+                    found.sort()
+                    own_found.sort()
+                    return found, own_found
+                counted, own_counted = len(found), len(own_found)
+                measure(start, end, own if least < own_done else _NO_ONE, least < done)
+                if len(found) > counted:
+                    done = _kth(found, owner, want, counted, done)
+                if len(own_found) > own_counted:
+                    own_done = _kth(own_found, owner, own_want, own_counted, own_done)
             near, far = far + 1, 2 * far + 1
-            # Every ring before `near` is done: what is left is at least near - 1 cells away.
-            bound = factor * sin((near - 1) * half_cell) ** 2
-            if len(found) >= want and near <= last and _enough(found, owner, want, bound):
-                return found
         found.sort()
-        return found
+        own_found.sort()
+        return found, own_found
 
+
+class _Gaps:
+    """Lower bounds, as h, of the distance from a point to the points of a cell some rows or columns away.
+
+    A cell's least h is its row's term plus its column's term (each no more than the haversine's own), from
+    the gap between the point and the cell's nearer edge, less a hair so that rounding never makes a bound
+    exceed a true distance.
+    """
+
+    def __init__(self, origin: Point, cell: float, factor: float):
+        self.lat, self.lon, self.cell, self.factor = origin[0], origin[1], cell, factor
+        self.i0, self.j0 = math.floor(origin[0] / cell), math.floor(origin[1] / cell)
+
+    def rows(self, first: int, last: int) -> list[float]:
+        return [_gap_h(self.lat, i, self.i0, self.cell) for i in range(first, last + 1)]
+
+    def columns(self, first: int, last: int) -> list[float]:
+        factor = self.factor
+        return [factor * _gap_h(self.lon, j, self.j0, self.cell) for j in range(first, last + 1)]
+
+    def ring_h(self, k: int) -> float:
+        """The least h of any cell in ring `k` or beyond."""
+        i0, j0, cell = self.i0, self.j0, self.cell
+        return min(
+            _gap_h(self.lat, i0 + k, i0, cell), _gap_h(self.lat, i0 - k, i0, cell),
+            self.factor * min(_gap_h(self.lon, j0 + k, j0, cell), _gap_h(self.lon, j0 - k, j0, cell)),
+        )
+
+
+def _gap_h(x: float, i: int, i0: int, cell: float) -> float:
+    """sin^2 of half the gap (in radians) between coordinate `x`, in cell i0, and the nearer edge of cell i."""
+    if i == i0:
+        return 0.0
+    gap = i * cell - x if i > i0 else x - (i + 1) * cell
+    return math.sin(math.radians(max(0.0, gap - _HAIR)) / 2) ** 2
+
+
+_NO_ONE: frozenset[int] = frozenset()
+_HAIR = 1e-9  # degrees: far below a metre, far above rounding
 
 _FIRST_BAND = 3  # rings 0-3 first: at 25 miles, about half the box
 _SCAN_ROWS = 16  # a box of up to this many rows (~50 miles) is counted first, and measured whole when ...
 _SCAN_POINTS = 96  # ... it holds at most this many points
 
 
-def _enough(found: list[tuple[float, int]], owner: array[int], want: int, bound: float) -> bool:
-    """Whether `want` owners have a point in `found` nearer than `bound` (as h); sorts `found`."""
+def _kth(found: list[tuple[float, int]], owner: array[int], want: int, since: int, bound: float) -> float:
+    """The h of the `want`th owner's nearest point in `found`, if less than `bound` (else `bound`), knowing that
+    the points from `since` on are new; sorts `found`."""
+    if len(found) < want or min(found[since:])[0] >= bound:
+        return bound  # too few, or none nearer than the owner it was
     found.sort()
+    if len({owner[p] for _, p in found[:want]}) == want:
+        return min(bound, found[want - 1][0])  # the usual case: one point an owner
     owners = set()
     for h, p in found:
-        if h > bound:
-            return False
+        if h >= bound:
+            break
         owners.add(owner[p])
         if len(owners) >= want:
-            return True
-    return False
+            return h
+    return bound
 
 
 class DirectoryIndex:
@@ -293,7 +386,7 @@ class DirectoryIndex:
         self._categories = array("l")
         self._national_flag = array("b")
         self._cache: OrderedDict[int, Resource] = OrderedDict()
-        self._big_counties: dict[tuple[str, str, str | None, str], frozenset[int]] = {}
+        self._big_counties: dict[tuple[str, str, str | None, str], tuple[frozenset[int], tuple[int, ...]]] = {}
         self._approx = array("b")
         self._points = _Points()
         self._first = array("l")
@@ -439,46 +532,54 @@ class DirectoryIndex:
         local: tuple[int, ...], grid: _Grid,
     ) -> Nearby:
         resource, approx, count = self._resource, self._approx, self._count
-        # Its listings with an address: kept, as there are only a few hundred such (county, category) pairs.
+        # Its listings with an address, and the others: kept, as there are only a few hundred such pairs.
         key = (county.state.upper(), county.name.strip().lower(), county.fips, category)
-        placed_set = self._big_counties.get(key)
-        if placed_set is None:
-            placed_set = self._big_counties[key] = frozenset(n for n in local if not approx[n] and count[n])
-        chosen: dict[int, float] = {}
-        for h, p in grid.nearest(origin, _COUNTY_REACH_MILES, frozenset(), limit, only=placed_set):
-            n = self._points.owner[p]
-            if n not in chosen:
-                chosen[n] = h
-                if len(chosen) == limit:
-                    break
+        kept = self._big_counties.get(key)
+        if kept is None:
+            placed_set = frozenset(n for n in local if not approx[n] and count[n])
+            kept = self._big_counties[key] = (placed_set, tuple(n for n in local if n not in placed_set))
+        placed_set, unplaced = kept
         seen = set(local)
         statewide = [n for n in self._statewide.get((county.state.upper(), category), ()) if n not in seen]
         seen.update(statewide)
-        in_county = [self._resource_at(n, round(_miles(h), 1)) for n, h in chosen.items()]
-        in_county += [resource(n) for n in local if n not in placed_set]
+        others: list[tuple[float, int]] = []
+        own: list[tuple[float, int]] = []
+        if limit > 0:
+            # One walk outwards from the ZIP finds both the county's nearest and the others'.
+            others, own = grid.nearest(origin, radius_miles, seen, limit, placed_set, _COUNTY_REACH_MILES, limit)
+        at = self._resource_at
+        in_county = [at(n, round(_miles(h), 1)) for n, h in self._first_owners(own, limit).items()]
+        in_county += [resource(n) for n in unplaced]
         in_county += [resource(n) for n in statewide]
-        return Nearby(in_county=tuple(in_county), around=self._around(origin, category, radius_miles, limit, seen))
+        chosen = self._first_owners(others, limit)
+        around = tuple(at(n, round(_miles(h), 1), bool(approx[n])) for n, h in chosen.items())
+        return Nearby(in_county=tuple(in_county), around=around)
 
     def _around(
         self, origin: Point, category: str, radius_miles: float, limit: int, seen: Set[int]
     ) -> tuple[Resource, ...]:
         """Up to `limit` services not in `seen` within the radius, nearest first, with miles."""
-        approx, points = self._approx, self._points
+        approx = self._approx
         around: tuple[Resource, ...] = ()
         grid = self._service_grid.get(category)
         if grid is not None and limit > 0:
-            owner = points.owner
-            chosen: dict[int, float] = {}
-            # Nearest first, so the first point met of a listing is its nearest.
-            for h, p in grid.nearest(origin, radius_miles, seen, limit):
+            chosen = self._first_owners(grid.nearest(origin, radius_miles, seen, limit)[0], limit)
+            at = self._resource_at
+            around = tuple(at(n, round(_miles(h), 1), bool(approx[n])) for n, h in chosen.items())
+        return around
+
+    def _first_owners(self, found: list[tuple[float, int]], limit: int) -> dict[int, float]:
+        """The first `limit` listings owning points of `found` (nearest first), with the h of their nearest."""
+        owner = self._points.owner
+        chosen: dict[int, float] = {}
+        if limit > 0:
+            for h, p in found:
                 n = owner[p]
                 if n not in chosen:
                     chosen[n] = h
                     if len(chosen) == limit:
                         break
-            at = self._resource_at
-            around = tuple(at(n, round(_miles(h), 1), bool(approx[n])) for n, h in chosen.items())
-        return around
+        return chosen
 
     def counties_near(self, origin: Point, category: str, radius_miles: float, limit: int) -> list[tuple[str, float]]:
         """The `limit` nearest counties (keys, miles) with a local service in the category, within the radius."""
@@ -547,9 +648,13 @@ class DirectoryIndex:
 
     def _unpack(self, n: int, miles: float | None = None, approx: bool = False) -> Resource:
         rid, name, org, url, description, text_instructions, phones = self._records[n].split(_RECORD)
+        numbers: tuple[Phone, ...] = ()
+        if _PHONES in phones:
+            numbers = tuple([new_phone(*p.split(_FIELD)) for p in phones.split(_PHONES)])
+        elif phones:
+            numbers = (new_phone(*phones.split(_FIELD)),)  # the usual case: one number
         return new_resource(
-            rid, name, org or name,
-            tuple(Phone(*p.split(_FIELD)) for p in phones.split(_PHONES)) if phones else (),
+            rid, name, org or name, numbers,
             self._shared[self._categories[n]],  # type: ignore[arg-type]
             url or None, description or None, text_instructions or None,
             self._shared[self._source[n]],  # type: ignore[arg-type]

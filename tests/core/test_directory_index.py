@@ -186,6 +186,37 @@ def test_a_big_county_gives_its_nearest_services_first() -> None:
     assert [r.miles for r in near.in_county[:5]] == [round(d, 1) for d, _ in by_distance[:5]]
 
 
+def test_a_big_county_s_own_nearest_and_its_neighbours_are_what_measuring_everything_finds() -> None:
+    rng = random.Random(5)
+    own = [(29.0 + rng.uniform(-0.3, 0.3), -81.2 + rng.uniform(-0.3, 0.3)) for _ in range(150)]
+    others = [(29.0 + rng.uniform(-0.6, 0.6), -81.2 + rng.uniform(-0.6, 0.6)) for _ in range(300)]
+    listings = [listing(f"v{i}", county("Volusia County"), points=(p,)) for i, p in enumerate(own)]
+    listings += [listing(f"f{i}", county("Flagler County"), points=(p,)) for i, p in enumerate(others)]
+    listings.append(listing("no-address", county("Volusia County")))
+    index = DirectoryIndex.build(listings, CENTROIDS)
+
+    for origin in ((29.0, -81.2), (29.25, -80.95), (28.55, -81.7)):
+        for radius, limit in ((5, 3), (25, 10), (60, 30)):
+            near = index.services_near(VOLUSIA, origin, "peer-support", radius, limit)
+            mine = sorted((miles(origin, p), f"v{i}") for i, p in enumerate(own))[:limit]
+            theirs = sorted((miles(origin, p), f"f{i}") for i, p in enumerate(others) if miles(origin, p) <= radius)
+            assert ids(near.in_county) == [name for _, name in mine] + ["no-address"], (origin, radius, limit)
+            assert ids(near.around) == [name for _, name in theirs[:limit]], (origin, radius, limit)
+
+
+def test_a_limit_of_nothing_gives_no_measured_services_in_a_big_county_either() -> None:
+    spots = [(29.0 + i / 1000, -81.2) for i in range(40)]
+    listings = [listing(f"v{i}", county("Volusia County"), points=(p,)) for i, p in enumerate(spots)]
+    listings.append(listing("no-address", county("Volusia County")))
+    listings.append(listing("flagler", county("Flagler County"), points=((29.40, -81.10),)))
+    index = DirectoryIndex.build(listings, CENTROIDS)
+
+    near = index.services_near(VOLUSIA, DAYTONA, "peer-support", 25, limit=0)
+
+    assert ids(near.in_county) == ["no-address"]
+    assert near.around == ()
+
+
 def test_every_field_of_a_resource_comes_back_from_the_index_as_it_went_in() -> None:
     full = Resource(
         id="full", name="Full Service", organization="Parent Org",
