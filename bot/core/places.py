@@ -77,8 +77,8 @@ class Gazetteer:
     zip_to_county: dict[str, str] = field(default_factory=dict)
     zip_points: dict[str, tuple[float, float]] = field(default_factory=dict)
     _by_alias: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
-    _pools: dict[frozenset[str], tuple[dict[str, list[str]], list[str]]] = field(default_factory=dict)
-    _scored: dict[tuple[str, frozenset[str]], list[tuple[str, float]]] = field(default_factory=dict)
+    _pools: dict[frozenset[str], tuple[dict[str, list[str]], list[str], int]] = field(default_factory=dict)
+    _scored: dict[tuple[str, int], list[tuple[str, float]]] = field(default_factory=dict)
 
     @classmethod
     def from_zipcodes(cls, fips: dict[str, str] | None = None) -> Gazetteer:
@@ -186,8 +186,8 @@ class Gazetteer:
         alias = county_alias(phrase)
         if len(alias) < 4:
             return PlaceMatch()
-        pool, _ = self._pool(states)
-        scored = self._closest(alias, states)
+        pool, choices, number = self._pool(states)
+        scored = self._closest(alias, choices, number)
         if not scored:
             return PlaceMatch()
         best_alias, best = scored[0]
@@ -200,17 +200,17 @@ class Gazetteer:
             options.extend(self._in_states(pool[a], states))
         return PlaceMatch(candidates=tuple(self.counties[k] for k in _served_first(options, served)[:3]))
 
-    def _closest(self, alias: str, states: set[str]) -> list[tuple[str, float]]:
-        """The (up to four) aliases in `states` nearest to `alias`, best first, with their fuzzy ratio.
+    def _closest(self, alias: str, choices: list[str], pool: int) -> list[tuple[str, float]]:
+        """The (up to four) `choices` (the aliases of pool number `pool`) nearest to `alias`, best first, with
+        their fuzzy ratio.
 
         Comparing one phrase with 1,900 aliases costs ~0.2 ms, and most phrases that get here are not places
         at all but the same few greetings ("hello", "need help"): answers are remembered, a few thousand at most,
         in this process's memory only (never logged or stored).
         """
-        key = (alias, frozenset(states))
+        key = (alias, pool)
         found = self._scored.get(key)
         if found is None:
-            _, choices = self._pool(states)
             cutoff = ASK_SCORE if len(alias) > 5 else SHORT_ASK_SCORE
             scored = process.extract(alias, choices, scorer=fuzz.ratio, limit=4, score_cutoff=cutoff)
             found = [(a, score) for a, score, _ in scored]
@@ -219,14 +219,15 @@ class Gazetteer:
             self._scored[key] = found
         return found
 
-    def _pool(self, states: set[str]) -> tuple[dict[str, list[str]], list[str]]:
-        """The aliases of the counties in `states` (all when empty), built once per set of states: building it
-        walks all 1,900 aliases, which cost more than the fuzzy matching itself."""
+    def _pool(self, states: set[str]) -> tuple[dict[str, list[str]], list[str], int]:
+        """The aliases of the counties in `states` (all when empty), as a dict and a list, and the pool's number:
+        built once per set of states, since building it walks all 1,900 aliases, which cost more than the fuzzy
+        matching itself."""
         key = frozenset(states)
         found = self._pools.get(key)
         if found is None:
             pool = {a: keys for a, keys in self._by_alias.items() if self._in_states(keys, states)}
-            found = self._pools[key] = (pool, list(pool))
+            found = self._pools[key] = (pool, list(pool), len(self._pools))
         return found
 
     def _decide(self, keys: list[str], served: Set[str]) -> PlaceMatch:
