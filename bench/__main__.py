@@ -181,6 +181,10 @@ def http(args: argparse.Namespace, database_url: str, redis_url: str, data_dir: 
         for server in servers:
             server.stop()
         sessions.flushdb()
+        logs = RESULTS / "logs"  # the servers' own logs of the latest run, to look into an outlier afterwards
+        logs.mkdir(parents=True, exist_ok=True)
+        for server in servers:
+            shutil.copyfile(server.log, logs / f"{server.name}.log")
     by_label = {r["label"]: r for r in runs}
     bare_max, full_max = by_label["bare full speed"], by_label["full full speed"]
     return {
