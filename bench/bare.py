@@ -7,10 +7,8 @@ from __future__ import annotations
 
 from flask import Flask, Response
 
-FIXED = (
-    '<?xml version="1.0" encoding="UTF-8"?><Response><Message>Hi, this is the helpline. Reply 1 for local peer '
-    "support.\n\nSAMHSA National Helpline: 1-800-662-HELP (4357)</Message></Response>"
-)
+TEXT = "Hi, this is the helpline. Reply 1 for local peer support.\n\nSAMHSA National Helpline: 1-800-662-HELP (4357)"
+FIXED = f'<?xml version="1.0" encoding="UTF-8"?><Response><Message>{TEXT}</Message></Response>'
 
 app = Flask(__name__)
 

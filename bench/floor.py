@@ -17,7 +17,7 @@ from flask import Flask, Response, abort, request
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-TEXT = "Hi, this is the helpline. Reply 1 for local peer support.\n\nSAMHSA National Helpline: 1-800-662-HELP (4357)"
+from bench.bare import TEXT
 
 app = Flask(__name__)
 store = redis.Redis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/7"))

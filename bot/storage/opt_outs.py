@@ -131,15 +131,14 @@ class OptOutStore:
                 for person in session.scalars(select(OptOut.person).execution_options(yield_per=SYNC_BATCH)):
                     batch.append(self.mirror_key(person))
                     if len(batch) == SYNC_BATCH and not self._copy_batch(token, batch):
-                        return False
+                        return _lock_lost()
                     copied += 1
                 if not self._copy_batch(token, batch):
-                    return False
+                    return _lock_lost()
             # Only if Redis still holds our lock: a flush or restart meanwhile may have erased entries we wrote.
             keys = (self._sync_lock_key, self.complete_key)
             if not self.mirror.eval(_MARK_COMPLETE, 2, *keys, token, self.sync_seconds):
-                log.warning("opt-out copy not rebuilt: the rebuild's lock expired or Redis lost it")
-                return False
+                return _lock_lost()
             log.info("opt-out copy in Redis rebuilt: %d opted-out numbers", copied)
             return True
         finally:
@@ -150,8 +149,6 @@ class OptOutStore:
         "opted back in"); False, writing nothing, if our lock is gone. Empties `keys`."""
         assert self.mirror is not None
         done = bool(self.mirror.eval(_COPY_BATCH, 1 + len(keys), self._sync_lock_key, *keys, token))
-        if not done:
-            log.warning("opt-out copy not rebuilt: the rebuild's lock expired or Redis lost it")
         keys.clear()
         return done
 
@@ -177,3 +174,9 @@ class OptOutStore:
         thread = self._sync_thread
         if thread is not None:
             thread.join(timeout)
+
+
+def _lock_lost() -> bool:
+    """Log why a rebuild stopped (the copy is left unmarked, so texts keep asking the database); False."""
+    log.warning("opt-out copy not rebuilt: the rebuild's lock expired or Redis lost it")
+    return False
