@@ -63,6 +63,8 @@ class Opening:
     over_limit: bool = False
     remembered: bool = True
     """False when the session store could not be read: the conversation goes on without memory."""
+    duplicate: bool = False
+    """A copy of a message that is already being answered (delivered twice): nothing more is to be done."""
 
 
 NOT_REMEMBERED = Opening(None, False, remembered=False)
@@ -192,6 +194,8 @@ class Helpline:
         # Calls are paced by the call itself (each request is Twilio reporting what a live caller did), and
         # a quick caller keying through menus must never be told to slow down: only texts are limited.
         opening = self._open(key, person if channel == "sms" else None)
+        if opening.duplicate:
+            return Outcome(None)
         if channel == "sms":
             consent = self._consent(person, inbound, opening.opted_out)
             if consent is not None:

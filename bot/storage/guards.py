@@ -12,10 +12,8 @@ from collections.abc import Callable, Mapping
 
 import redis
 
+from bot.storage.delivery_claim import PENDING, pending_claim
 from bot.storage.write_batch import write_batch
-
-PENDING = b"\x00pending"
-
 
 class RedisRateLimiter:
     """Fixed-window counter per sender: at most `limit` messages each `window_seconds`.
@@ -67,30 +65,34 @@ class RedisReplayCache:
     def once(self, key: str, produce: Callable[[], bytes], busy: Callable[[], bytes]) -> bytes:
         """Run `produce` for the first delivery of `key`; later deliveries get its stored result.
 
-        What `produce` writes through the stores (the session) is sent with the result, in one round trip.
+        The claim on the delivery travels with the first read `produce` makes (`delivery_claim`), and what
+        `produce` writes through the stores (the session) is sent with the result: two round trips in all.
+        A copy that loses the claim has changed nothing but the sender's rate count.
 
         A copy that arrives while the first is still being answered waits up to `wait_seconds`, then
         gets `busy()` (a short answer with the hotlines) rather than a second run.
         """
         name = f"{self.prefix}:replay:{key}"
-        try:
-            first = self.client.set(name, PENDING, nx=True, ex=max(int(self.wait * 4), 30))
-        except redis.RedisError:
-            return produce()
-        if first:
-            with write_batch(self.client) as writes:
-                try:
-                    result = produce()
-                except BaseException:
+        with pending_claim(self.client, name, max(int(self.wait * 4), 30)) as claim, \
+                write_batch(self.client) as writes:
+            try:
+                result = produce()
+            except BaseException:
+                if claim.won:
                     self._forget(name)
-                    raise
+                raise
+            if claim.won is not False:
+                # None: nothing read from Redis first (it was down, or there was no one to remember).
                 writes.set(name, result, ex=self.ttl)
                 try:
                     writes.execute()
                 except redis.RedisError as exc:
                     if self.on_error is not None:
                         self.on_error("answer and session save", exc)
-            return result
+                return result
+        return self._wait_for_first(key, name, produce, busy)
+
+    def _wait_for_first(self, key: str, name: str, produce: Callable[[], bytes], busy: Callable[[], bytes]) -> bytes:
         deadline = time.monotonic() + self.wait
         while True:
             try:

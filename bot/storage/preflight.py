@@ -2,7 +2,8 @@
 
 A text needs its session, whether its sender wrote before, whether they opted out and how many texts they
 sent in this rate window. Asked one by one that is four waits on Redis (and a database query for the
-opt-out) per text; batched in one pipeline it is one wait. When Redis' copy of the opt-outs is not known to
+opt-out) per text; batched in one pipeline it is one wait, which also carries the claim on the webhook's
+delivery when there is one (`delivery_claim`). When Redis' copy of the opt-outs is not known to
 be complete, the text asks the database and the copy is rebuilt in the background. Each store keeps its own
 key names: it queues its commands here and reads its own replies.
 """
@@ -10,6 +11,7 @@ key names: it queues its commands here and reads its own replies.
 from __future__ import annotations
 
 from bot.helpline import Opening
+from bot.storage.delivery_claim import carry_claim
 from bot.storage.guards import RedisRateLimiter
 from bot.storage.opt_outs import OptOutStore
 from bot.storage.sessions import RedisSessionStore
@@ -35,13 +37,17 @@ class RedisPreflight:
         """
         limiter = self.limiter if person is not None else None
         opt_outs = self.opt_outs if person is not None else None
-        pipe = self.sessions.client.pipeline(transaction=False)
+        client = self.sessions.client
+        pipe = client.pipeline(transaction=False)
+        claim = carry_claim(client, pipe)
         self.sessions.load_into(pipe, key)
         if limiter is not None:
             limiter.count_into(pipe, key)
         if opt_outs is not None and person is not None:
             pipe.mget(opt_outs.mirror_key(person), opt_outs.complete_key)
         replies = pipe.execute()
+        if claim is not None and not claim.settle(replies.pop(0)):
+            return Opening(None, False, duplicate=True)
         session, returning = self.sessions.loaded(replies[0])
         opted_out = None
         if opt_outs is not None:

@@ -8,6 +8,8 @@ import redis
 from sqlalchemy import event
 
 from bot.config import load_settings
+from bot.storage.delivery_claim import PENDING
+from bot.storage.guards import delivery_key
 from bot.web import create_app
 from tests.conftest import Phone, assert_hotlines, make_env, message_text, sign, sms_params
 
@@ -38,6 +40,22 @@ def test_simultaneous_copies_get_one_answer(phone: Phone) -> None:
         t.join()
     assert len(bodies) == 4 and len(set(bodies)) == 1
     assert "1 Local peer support" in phone.send("back")
+
+
+def test_a_copy_that_finds_its_first_still_in_flight_changes_nothing(phone: Phone, redis_client) -> None:
+    phone.send("menu")
+    params = sms_params("3", phone.number)
+    replay = phone.client.application.extensions["helpline_parts"].replay
+    replay.wait = 0.2
+    # The first copy has claimed this delivery and is still being answered (it never finishes here).
+    redis_client.set(f"hl:replay:{delivery_key('/sms?', params)}", PENDING)
+    copy = post_signed(phone.client, params)
+    assert copy.status_code == 200
+    assert_hotlines(message_text(copy.get_data(as_text=True)))
+    assert "12-step and SMART Recovery meetings" not in copy.get_data(as_text=True)
+    # The copy neither moved the conversation on nor kept an answer of its own.
+    assert redis_client.get(f"hl:replay:{delivery_key('/sms?', params)}") == PENDING
+    assert "1 12-step and SMART Recovery meetings" in phone.send("3")
 
 
 def test_a_flood_is_answered_briefly_with_the_hotlines(tmp_path, database_url, redis_url, redis_client) -> None:
@@ -79,7 +97,7 @@ def counting_client(url: str) -> redis.Redis:
     return redis.Redis.from_url(url, connection_class=type("Counting", (Sends, plain), {}))
 
 
-def test_a_text_costs_three_redis_round_trips_and_no_database_query(tmp_path, database_url, redis_url) -> None:
+def test_a_text_costs_two_redis_round_trips_and_no_database_query(tmp_path, database_url, redis_url) -> None:
     client = counting_client(redis_url)
     client.flushdb()
     app = create_app(load_settings(make_env(tmp_path, database_url, redis_url)), client)
@@ -92,6 +110,6 @@ def test_a_text_costs_three_redis_round_trips_and_no_database_query(tmp_path, da
         Sends.count = 0
         queries.clear()
         assert_hotlines(phone.send(body))
-        # Claim the delivery; read session, rate count and opt-out copy; write session and answer.
-        assert Sends.count == 3, body
+        # Claim the delivery and read session, rate count and opt-out copy; write session and answer.
+        assert Sends.count == 2, body
         assert queries == [], body
