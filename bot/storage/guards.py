@@ -15,6 +15,7 @@ import redis
 from bot.storage.delivery_claim import PENDING, pending_claim
 from bot.storage.write_batch import write_batch
 
+
 class RedisRateLimiter:
     """Fixed-window counter per sender: at most `limit` messages each `window_seconds`.
 
