@@ -20,7 +20,7 @@ from flask.cli import FlaskGroup
 
 from bot.admin.cli import chat, data, flows, reload_command
 from bot.cli_data import generate_command
-from bot.config import PROJECT_ROOT, ConfigError, Settings, load_settings
+from bot.config import LOG_FORMAT, PROJECT_ROOT, ConfigError, Settings, load_settings
 from bot.storage.db import SyntheticDataRefused, init_database, make_engine
 from bot.storage.redis_server import EmbeddedRedis
 
@@ -170,7 +170,7 @@ def worker_command(burst: bool) -> None:
     from bot.worker import run_worker
 
     settings = _settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=settings.log_level, format=LOG_FORMAT)
     if not settings.redis_url:
         raise click.ClickException("REDIS_URL is not set: the worker must use the Redis the web app queues jobs in")
     run_worker(settings, burst=burst)

@@ -12,6 +12,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+LOG_FORMAT = "%(asctime)s [%(process)d] %(levelname)s %(name)s: %(message)s"
+"""Every process logs in this shape; the process id tells the web workers apart (no number or text is logged)."""
 
 DEFAULT_HOTLINE_NAME = "SMA Healthcare 24/7 line"
 DEFAULT_HOTLINE_NUMBER = "+18005394228"

@@ -9,7 +9,7 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from bot.config import Settings, load_settings
+from bot.config import LOG_FORMAT, Settings, load_settings
 from bot.core.engine import fallback_reply
 from bot.wiring import Parts, build, hotlines
 
@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 def create_app(settings: Settings | None = None, redis_client: redis.Redis | None = None) -> Flask:
     """Build the app; `settings` default to the environment, `redis_client` to one for `REDIS_URL`."""
     settings = settings or load_settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=settings.log_level, format=LOG_FORMAT)
     if not settings.validate_signatures:
         log.warning("!!! HELPLINE_DEV is set and TWILIO_AUTH_TOKEN is not: Twilio signatures are NOT checked !!!")
     app = Flask(__name__, instance_path=str(settings.instance_dir))
