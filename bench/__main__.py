@@ -185,6 +185,10 @@ def http(args: argparse.Namespace, database_url: str, redis_url: str, data_dir: 
         logs.mkdir(parents=True, exist_ok=True)
         for server in servers:
             shutil.copyfile(server.log, logs / f"{server.name}.log")
+    logs_of = {s.name: s.log for s in servers}
+    for run in runs:
+        if str(run["server"]).startswith("full"):
+            run["longest_worker_pause"] = h.longest_pause(logs_of[run["server"]], run["started_at"], run["ended_at"])
     by_label = {r["label"]: r for r in runs}
     bare_max, full_max = by_label["bare full speed"], by_label["full full speed"]
     return {

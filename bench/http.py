@@ -22,6 +22,7 @@ import sys
 import time
 import urllib.request
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from bot.config import PROJECT_ROOT
@@ -157,10 +158,37 @@ def run_wrk(wrk: str, server: Server, requests: Path, out: Path, seconds: int, c
     env = dict(os.environ, REQUESTS_FILE=str(requests), OUT_FILE=str(out), RATE=str(rate), WRK_THREADS=str(threads))
     argv = [wrk, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s", "-s", str(WRK_SCRIPT),
             server.url]
+    started = time.time()
     subprocess.run(argv, env=env, check=True, stdout=subprocess.DEVNULL)
     result: dict[str, object] = json.loads(out.read_text())
-    result.update(server=server.name, target_rps=rate, connections=connections, seconds_asked=seconds)
+    result.update(server=server.name, target_rps=rate, connections=connections, seconds_asked=seconds,
+                  started_at=started, ended_at=time.time())
     return result
+
+
+ANSWER_LINE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) \[(\d+)\] INFO bot\.helpline: ")
+
+
+def longest_pause(log: Path, started_at: float, ended_at: float) -> dict[str, object] | None:
+    """The longest any one worker went without answering a text during a run, from the helpline's log lines
+    (one per text, with the worker's pid): a high p99 with a long pause is a worker held up, not the load tool."""
+    last: dict[str, float] = {}
+    gap, pid_of_gap, gap_from = 0.0, "", 0.0
+    with log.open(errors="replace") as lines:
+        for line in lines:
+            found = ANSWER_LINE.match(line)
+            if found is None:
+                continue
+            at = datetime.strptime(found.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp()
+            if not started_at <= at <= ended_at:
+                continue
+            pid = found.group(2)
+            if pid in last and at - last[pid] > gap:
+                gap, pid_of_gap, gap_from = at - last[pid], pid, last[pid]
+            last[pid] = at
+    if not pid_of_gap:
+        return None
+    return {"ms": round(gap * 1000, 1), "pid": int(pid_of_gap), "after_s": round(gap_from - started_at, 1)}
 
 
 def load_average() -> list[float]:

@@ -47,6 +47,10 @@ def summary(report: dict[str, Any]) -> str:
             errors = err["connect"] + err["read"] + err["write"] + err["status"] + err["timeout"]
             lines.append(f"  {r['label']:22} {r['rps']:8.1f} {lat['p50']:8.2f} {lat['p95']:8.2f} {lat['p99']:8.2f} "
                          f"{lat['max']:8.1f} {errors:7d} {err['bad_reply']:5d}")
+        pauses = [f"{r['label']} {r['longest_worker_pause']['ms']:.0f} ms" for r in http["runs"]
+                  if r.get("longest_worker_pause")]
+        if pauses:
+            lines.append("  longest any full worker went without answering (from its log): " + ", ".join(pauses))
         lines.append(f"  throughput ratio full / bare: {http['ratio_full_to_bare']:.2f}")
         if "ratio_floor_to_bare" in http:
             lines.append(f"  throughput ratio floor / bare: {http['ratio_floor_to_bare']:.2f} (signature, form, two "
