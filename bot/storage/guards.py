@@ -74,8 +74,10 @@ class RedisReplayCache:
         gets `busy()` (a short answer with the hotlines) rather than a second run.
         """
         name = f"{self.prefix}:replay:{key}"
-        with pending_claim(self.client, name, max(int(self.wait * 4), 30)) as claim, \
-                write_batch(self.client) as writes:
+        with (
+            pending_claim(self.client, name, max(int(self.wait * 4), 30)) as claim,
+            write_batch(self.client) as writes,
+        ):
             try:
                 result = produce()
             except BaseException:
