@@ -161,8 +161,9 @@ def run_wrk(wrk: str, server: Server, requests: Path, out: Path, seconds: int, c
     started = time.time()
     subprocess.run(argv, env=env, check=True, stdout=subprocess.DEVNULL)
     result: dict[str, object] = json.loads(out.read_text())
+    first_request = float(result.get("first_request_at_ms") or 0) / 1000  # type: ignore[arg-type]
     result.update(server=server.name, target_rps=rate, connections=connections, seconds_asked=seconds,
-                  started_at=started, ended_at=time.time())
+                  started_at=max(started, first_request), ended_at=time.time())
     return result
 
 

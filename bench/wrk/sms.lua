@@ -10,8 +10,8 @@ typedef struct { long tv_sec; long tv_nsec; } timespec_t;
 int clock_gettime(int clk_id, timespec_t *tp);
 ]]
 local ts = ffi.new("timespec_t")
-local function now_ms()
-  ffi.C.clock_gettime(1, ts) -- CLOCK_MONOTONIC
+local function now_ms(clock)
+  ffi.C.clock_gettime(clock or 1, ts) -- CLOCK_MONOTONIC, or 0: CLOCK_REALTIME
   return tonumber(ts.tv_sec) * 1000 + tonumber(ts.tv_nsec) / 1e6
 end
 
@@ -30,6 +30,7 @@ local interval = 0
 local next_at = 0
 bad = 0
 replies = 0
+first_at = 0 -- wall-clock ms of this thread's first request, to line the servers' logs up with the run
 
 function init(args)
   local path = os.getenv("REQUESTS_FILE")
@@ -55,6 +56,7 @@ function init(args)
 end
 
 function request()
+  if first_at == 0 then first_at = now_ms(0) end
   position = position % #requests + 1
   return requests[position]
 end
@@ -76,17 +78,20 @@ end
 
 function done(summary, latency, requests_)
   local total_bad = 0
+  local first = 0
   for _, thread in ipairs(threads) do
     total_bad = total_bad + (thread:get("bad") or 0)
+    local at = thread:get("first_at") or 0
+    if at > 0 and (first == 0 or at < first) then first = at end
   end
   local seconds = summary.duration / 1e6
   local e = summary.errors
   local out = io.open(os.getenv("OUT_FILE"), "w")
   out:write(string.format(
-    '{"requests": %d, "seconds": %.3f, "rps": %.2f, "bytes": %d, ' ..
+    '{"requests": %d, "first_request_at_ms": %.3f, "seconds": %.3f, "rps": %.2f, "bytes": %d, ' ..
     '"errors": {"connect": %d, "read": %d, "write": %d, "status": %d, "timeout": %d, "bad_reply": %d}, ' ..
     '"latency_ms": {"mean": %.3f, "max": %.3f, "p50": %.3f, "p90": %.3f, "p95": %.3f, "p99": %.3f, "p999": %.3f}}',
-    summary.requests, seconds, summary.requests / seconds, summary.bytes,
+    summary.requests, first, seconds, summary.requests / seconds, summary.bytes,
     e.connect, e.read, e.write, e.status, e.timeout, total_bad,
     latency.mean / 1000, latency.max / 1000, latency:percentile(50) / 1000, latency:percentile(90) / 1000,
     latency:percentile(95) / 1000, latency:percentile(99) / 1000, latency:percentile(99.9) / 1000))
