@@ -48,13 +48,14 @@ def test_a_copy_that_finds_its_first_still_in_flight_changes_nothing(phone: Phon
     replay = phone.client.application.extensions["helpline_parts"].replay
     replay.wait = 0.2
     # The first copy has claimed this delivery and is still being answered (it never finishes here).
-    redis_client.set(f"hl:replay:{delivery_key('/sms?', params)}", PENDING)
+    claimed = f"hl:replay:{delivery_key('/sms?', params)}"
+    redis_client.set(claimed, PENDING)
     copy = post_signed(phone.client, params)
     assert copy.status_code == 200
     assert_hotlines(message_text(copy.get_data(as_text=True)))
     assert "12-step and SMART Recovery meetings" not in copy.get_data(as_text=True)
     # The copy neither moved the conversation on nor kept an answer of its own.
-    assert redis_client.get(f"hl:replay:{delivery_key('/sms?', params)}") == PENDING
+    assert redis_client.get(claimed) == PENDING
     assert "1 12-step and SMART Recovery meetings" in phone.send("3")
 
 
