@@ -52,10 +52,11 @@ def pending_claim(client: redis.Redis, name: str, ttl_seconds: int) -> Iterator[
         _open_claim.reset(token)
 
 
-def carry_claim(client: redis.Redis, pipe: Pipeline) -> Claim | None:
-    """Queue the pending claim for `client`'s Redis first on `pipe`, once; the caller settles it with the reply."""
+def carry_claim(pipe: Pipeline) -> Claim | None:
+    """Queue the pending claim first on `pipe` if it goes to the claim's Redis, once; the caller settles it with
+    the reply."""
     claim = _open_claim.get()
-    if claim is None or claim.won is not None or claim.client.connection_pool is not client.connection_pool:
+    if claim is None or claim.won is not None or claim.client.connection_pool is not pipe.connection_pool:
         return None
     _open_claim.set(None)
     claim.queue(pipe)

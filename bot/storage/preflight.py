@@ -37,9 +37,8 @@ class RedisPreflight:
         """
         limiter = self.limiter if person is not None else None
         opt_outs = self.opt_outs if person is not None else None
-        client = self.sessions.client
-        pipe = client.pipeline(transaction=False)
-        claim = carry_claim(client, pipe)
+        pipe = self.sessions.client.pipeline(transaction=False)
+        claim = carry_claim(pipe)
         self.sessions.load_into(pipe, key)
         if limiter is not None:
             limiter.count_into(pipe, key)
