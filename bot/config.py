@@ -21,6 +21,10 @@ DEFAULT_HOTLINE_DISPLAY = "(800) 539-4228"
 DEFAULT_SAMHSA_NAME = "SAMHSA National Helpline"
 DEFAULT_SAMHSA_NUMBER = "+18006624357"
 DEFAULT_SAMHSA_DISPLAY = "1-800-662-HELP (4357)"
+DEFAULT_HOTLINE_NAME_ES = "SMA Healthcare 24 horas"
+DEFAULT_SAMHSA_NAME_ES = "SAMHSA (en español)"
+LANGUAGES = ("en", "es")
+"""The languages the bot's fixed wording exists in (`bot.core.render.WORDS`)."""
 
 
 class ConfigError(RuntimeError):
@@ -72,6 +76,10 @@ class Settings:
     allow_synthetic_data: bool = False
     voice_name: str = "Polly.Joanna"
     voice_language: str = "en-US"
+    voice_name_es: str = "Polly.Lupe"
+    voice_language_es: str = "es-US"
+    hotline_name_es: str = DEFAULT_HOTLINE_NAME_ES
+    samhsa_name_es: str = DEFAULT_SAMHSA_NAME_ES
     dial_timeout_seconds: int = 30
     twilio_http_timeout_seconds: float = 10.0
     text_retry_delays: tuple[float, ...] = (2.0, 10.0, 30.0)
@@ -223,7 +231,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, require_secrets: bool
         opt_out_handled_by=_choice(env, "OPT_OUT_HANDLED_BY", ("app", "twilio"), "app"),
         opt_out_sync_seconds=max(10, _int(env, "OPT_OUT_SYNC_SECONDS", 900)),
         retention_days=max(1, _int(env, "RETENTION_DAYS", 30)),
-        default_language=env.get("DEFAULT_LANGUAGE") or "en",
+        default_language=_choice(env, "DEFAULT_LANGUAGE", LANGUAGES, "en"),
         log_level=env.get("LOG_LEVEL") or "INFO",
         home_states=tuple(s.strip().upper() for s in (env.get("HOME_STATES") or "FL").split(",") if s.strip()),
         host=env.get("HOST") or "127.0.0.1",
@@ -234,6 +242,10 @@ def load_settings(env: Mapping[str, str] | None = None, *, require_secrets: bool
         allow_synthetic_data=_bool(env.get("ALLOW_SYNTHETIC_DATA")),
         voice_name=env.get("VOICE_NAME") or "Polly.Joanna",
         voice_language=env.get("VOICE_LANGUAGE") or "en-US",
+        voice_name_es=env.get("VOICE_NAME_ES") or "Polly.Lupe",
+        voice_language_es=env.get("VOICE_LANGUAGE_ES") or "es-US",
+        hotline_name_es=env.get("HOTLINE_NAME_ES") or DEFAULT_HOTLINE_NAME_ES,
+        samhsa_name_es=env.get("SAMHSA_NAME_ES") or DEFAULT_SAMHSA_NAME_ES,
         dial_timeout_seconds=int(_number(env, "DIAL_TIMEOUT_SECONDS", 30, 5, 600)),
         twilio_http_timeout_seconds=_number(env, "TWILIO_HTTP_TIMEOUT_SECONDS", 10.0, 1, 120),
         text_retry_delays=_delays(env, "TEXT_RETRY_DELAYS", (2.0, 10.0, 30.0)),

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from bot.core.compliance import opt_in_keyword, opt_out_keyword
-from bot.core.engine import Context, Inbound, Turn, fallback_reply, step
+from bot.core.compliance import keyword_language, opt_in_keyword, opt_out_keyword
+from bot.core.engine import Context, Inbound, Turn, default_language, fallback_reply, step
 from bot.core.identity import person_key
 from bot.core.reply import Reply
 from bot.core.session import Session, SessionStore
@@ -65,6 +65,13 @@ class Opening:
     """False when the session store could not be read: the conversation goes on without memory."""
     duplicate: bool = False
     """A copy of a message that is already being answered (delivered twice): nothing more is to be done."""
+    language: str | None = None
+    """The language a returning person last wrote in (kept with the "wrote before" marker), if known."""
+
+    @property
+    def conversation_language(self) -> str | None:
+        """The language of the live conversation, else the one remembered for this person."""
+        return self.session.language if self.session is not None else self.language
 
 
 NOT_REMEMBERED = Opening(None, False, remembered=False)
@@ -110,16 +117,20 @@ class Helpline:
         self.confirm_opt_outs = confirm_opt_outs
         self.faults = FaultLog()
 
-    def _consent(self, person: str, inbound: Inbound, known: bool | None) -> Outcome | None:
+    def _consent(
+        self, person: str, inbound: Inbound, known: bool | None, language: str | None = None
+    ) -> Outcome | None:
         """STOP, START and silence for opted-out numbers, before anything else; None to go on.
 
-        `known` is the fast copy's answer; when it has none, the database is asked.
+        `known` is the fast copy's answer; when it has none, the database is asked. `language` is the
+        person's (the conversation's or the remembered one); a confirmation is worded in it, or in the
+        language of the word itself when that is not the default (PARAR is answered in Spanish).
         """
         if self.opt_outs is None:
             return None
         flow = self.context.flow
-        lang = flow.default_language
         stop = opt_out_keyword(inbound.text)
+        lang = _consent_language(self.context, stop or opt_in_keyword(inbound.text), language)
         try:
             if stop is not None:
                 if self.opt_outs.is_opted_out(person):
@@ -129,7 +140,8 @@ class Helpline:
                 if not self.confirm_opt_outs:
                     return Outcome(None)
                 notice = flow.message("opted_out", lang).format(program=self.context.hotlines.program)
-                return Outcome(Reply(self.context.hotlines, notice=notice, expect="none", tags=("opted-out",)))
+                return Outcome(Reply(self.context.hotlines, notice=notice, expect="none", tags=("opted-out",),
+                                     language=lang))
             opted_out = known if known is not None else self.opt_outs.is_opted_out(person)
             if not opted_out:
                 return None
@@ -140,7 +152,7 @@ class Helpline:
         except Exception as exc:  # noqa: BLE001 - consent storage down: answer rather than go silent
             self.faults.report("opt-out store", exc)
             return None
-        turn = step(self.context, None, Inbound(text="", channel="sms"))
+        turn = step(self.context, None, Inbound(text="", channel="sms"), remembered=lang)
         notice = flow.message("opted_in", lang).format(program=self.context.hotlines.program)
         return Outcome(replace(turn.reply, notice=notice))
 
@@ -196,23 +208,25 @@ class Helpline:
         opening = self._open(key, person if channel == "sms" else None)
         if opening.duplicate:
             return Outcome(None)
+        lang = opening.conversation_language
         if channel == "sms":
-            consent = self._consent(person, inbound, opening.opted_out)
+            consent = self._consent(person, inbound, opening.opted_out, lang)
             if consent is not None:
                 return consent
             if self._flooding(opening, inbound):
                 log.info("%s %s rate limited", channel, key[-8:])
-                notice = self.context.flow.message("slow_down", self.context.flow.default_language)
-                return Outcome(replace(fallback_reply(self.context.hotlines, notice), tags=("rate-limited",)))
+                said = lang or default_language(self.context)
+                notice = self.context.flow.message("slow_down", said)
+                return Outcome(replace(fallback_reply(self.context.hotlines, notice, said), tags=("rate-limited",)))
         session, returning, remembered = opening.session, opening.returning, opening.remembered
         context = self._context_for(session)
         try:
-            turn: Turn = step(context, session, inbound, returning=returning)
+            turn: Turn = step(context, session, inbound, returning=returning, remembered=opening.language)
         except Exception as exc:  # noqa: BLE001
             self.faults.report("engine step", exc)
-            flow = context.flow
-            notice = flow.message("unavailable", session.language if session else flow.default_language)
-            return Outcome(fallback_reply(context.hotlines, notice), degraded=True)
+            said = lang or default_language(context)
+            notice = context.flow.message("unavailable", said)
+            return Outcome(fallback_reply(context.hotlines, notice, said), degraded=True)
         if remembered:
             try:
                 self.sessions.save(key, turn.session)
@@ -233,3 +247,14 @@ class Helpline:
 
 def _conversation_key(channel: str, person: str) -> str:
     return f"{channel}:{person}"
+
+
+def _consent_language(context: Context, keyword: str | None, person: str | None) -> str:
+    """A STOP or START confirmation's language: the word's own when it is not the default language's
+    (PARAR -> Spanish), else the person's, else the default."""
+    said = keyword_language(keyword) if keyword else None
+    default = default_language(context)
+    for lang in ((said if said != context.flow.default_language else None), person, said):
+        if lang in context.flow.languages:
+            return lang
+    return default

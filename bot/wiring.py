@@ -23,7 +23,7 @@ from bot.core.engine import Context
 from bot.core.flow import Flow
 from bot.core.flow_loader import FlowError, load_flow
 from bot.core.places import Gazetteer
-from bot.core.reply import Hotlines
+from bot.core.reply import CRISIS_LINES, Hotlines, LineNames
 from bot.core.safe_mode import safe_crisis, safe_flow
 from bot.core.safety import CrisisScreen, load_crisis
 from bot.helpline import Helpline
@@ -58,13 +58,15 @@ def gazetteer(cache_dir: Path | None = None) -> Gazetteer:
 
 
 def hotlines(settings: Settings) -> Hotlines:
-    """The lines every reply carries, from settings."""
+    """The lines every reply carries, from settings, named in English and in Spanish."""
+    spanish = LineNames(settings.hotline_name_es, settings.samhsa_name_es, CRISIS_LINES["es"])
     return Hotlines(
         program=settings.program_name,
         hotline_name=settings.hotline_name,
         hotline=Phone(settings.hotline_number, settings.hotline_display),
         samhsa_name=settings.samhsa_name,
         samhsa=Phone(settings.samhsa_number, settings.samhsa_display),
+        names=(("es", spanish),),
     )
 
 
@@ -143,6 +145,7 @@ def make_context(settings: Settings, flow: Flow, directory: Directory, crisis: C
         sms_budget=settings.sms_segment_budget,
         crisis=crisis,
         zip_radius_miles=settings.zip_radius_miles,
+        default_language=settings.default_language,
     )
 
 

@@ -6,6 +6,10 @@ Order of reading a message, in every state: on calls first the keys and words ev
 anywhere. Calls also bring events (the call began, a transfer ended) and count the tries in a row that
 went unheard or not understood: after two, the caller is put through to a person.
 The engine never formats for a channel; `render` does, and the hotlines ride on every `Reply`.
+
+Language: a new conversation takes the language its first message is clearly in (`language.detect`),
+else the one remembered for a returning person, else the default; ESPAÑOL or ENGLISH (or, on a call at the
+first menu, `LANGUAGE_KEY`) switches at any point, and every reply is worded in the session's language.
 """
 
 from __future__ import annotations
@@ -15,30 +19,34 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from bot.core.directory import County, Directory
-from bot.core.flow import GLOBAL_WORDS, VOICE_KEYS, VOICE_WORDS, Flow, Option, State
+from bot.core import language
+from bot.core.flow import GLOBAL_WORDS, LANGUAGE_KEY, VOICE_KEYS, VOICE_WORDS, Flow, Option, State
 from bot.core.places import US_STATES, Gazetteer, PlaceMatch
-from bot.core.render import fit, spoken_number
+from bot.core.render import fit, spoken_line
 from bot.core.reply import Choice, Hotlines, Reply, Section, TextedList
 from bot.core.safety import CrisisScreen
 from bot.core.search import ZIP_RADIUS_MILES, find_near_zip, find_resources
 from bot.core.session import Session
 from bot.core.text import fold
 
-YES = {"yes", "y", "yeah", "yep", "yup", "si", "correct", "right", "ok", "okay"}
+YES = {"yes", "y", "yeah", "yep", "yup", "si", "correct", "right", "ok", "okay", "claro", "correcto", "asi es"}
 NO = {"no", "n", "nope", "nah", "wrong"}
-MORE = {"more", "next", "mas"}
+MORE = {"more", "next", "mas", "siguiente"}
 DEFAULT_TOPIC = "peer-support"
 _GLOBAL = {word: action for action, words in GLOBAL_WORDS.items() for word in words}
 _VOICE = {word: action for action, words in VOICE_WORDS.items() for word in words}
 # Asking for a person anywhere in a sentence ("can I talk to someone?") is enough: better a transfer too many.
 _PERSON_PHRASES = ("operator", "representative", "real person", "talk to someone", "speak to someone",
-                   "talk with someone", "speak with someone", "talk to a person", "speak to a person")
+                   "talk with someone", "speak with someone", "talk to a person", "speak to a person",
+                   "operador", "operadora", "hablar con alguien", "hablar con una persona")
 _ASKS_FOR_PERSON = re.compile(r"\b(?:" + "|".join(re.escape(p) for p in _PERSON_PHRASES) + r")\b")
 _NUMBER_WORDS = {
     "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
     "eight": "8", "nine": "9",
+    "cero": "0", "uno": "1", "dos": "2", "tres": "3", "cuatro": "4", "cinco": "5", "seis": "6", "siete": "7",
+    "ocho": "8", "nueve": "9",
 }  # fmt: skip
-_SPOKEN_PREFIX = re.compile(r"^(?:press|option|number|pressing)\s+")
+_SPOKEN_PREFIX = re.compile(r"^(?:press|option|number|pressing|oprimo|marco|opcion|numero|el|la)\s+")
 _SPACED_DIGITS = re.compile(r"^[\d\s.,-]+$")
 _STATE_NAMES = {
     code: " ".join(w if w == "of" else w.capitalize() for w in name.split()) for name, code in US_STATES.items()
@@ -81,6 +89,8 @@ class Context:
     sms_budget: int = 4
     crisis: CrisisScreen | None = None
     zip_radius_miles: float = ZIP_RADIUS_MILES
+    default_language: str = ""
+    """The language of new conversations (`DEFAULT_LANGUAGE`); "" or one the flow lacks: the flow's first."""
 
 
 @dataclass(frozen=True)
@@ -98,14 +108,51 @@ def new_session(flow: Flow, language: str | None = None) -> Session:
     return Session(flow=flow.name, state=flow.start, language=lang)
 
 
-def step(ctx: Context, session: Session | None, inbound: Inbound, *, returning: bool = False) -> Turn:
-    """Advance one conversation by one message."""
+def default_language(ctx: Context) -> str:
+    """The language of a new conversation nothing else has chosen."""
+    return ctx.default_language if ctx.default_language in ctx.flow.languages else ctx.flow.default_language
+
+
+def first_language(ctx: Context, text: str, remembered: str | None = None) -> str:
+    """A new conversation's language: what its first message is clearly in, else the remembered one,
+    else the default (see `language.detect`)."""
+    languages = ctx.flow.languages
+    for lang in (language.switch(fold(text)), language.detect(text), remembered):
+        if lang in languages:
+            return lang
+    return default_language(ctx)
+
+
+def step(
+    ctx: Context, session: Session | None, inbound: Inbound, *, returning: bool = False, remembered: str | None = None
+) -> Turn:
+    """Advance one conversation by one message; `remembered` is a returning person's language."""
+    turn = _step(ctx, session, inbound, returning, remembered)
+    reply = replace(turn.reply, language=turn.session.language)
+    offer = language.offered(ctx.flow.languages, turn.session.language)
+    if offer and turn.session.state == ctx.flow.start and reply.choices and not turn.session.pending:
+        reply = replace(reply, offer_language=offer)
+    return replace(turn, reply=reply)
+
+
+def _switched(ctx: Context, session: Session, folded: str, channel: str) -> Turn | None:
+    """ESPAÑOL / ENGLISH at any point (on a call also `LANGUAGE_KEY` at the first menu): the same place,
+    in the other language."""
+    lang = language.switch(folded)
+    if lang is None and channel == "voice" and folded == LANGUAGE_KEY and session.state == ctx.flow.start:
+        lang = language.offered(ctx.flow.languages, session.language)
+    if lang not in ctx.flow.languages:
+        return None
+    return _again(ctx, replace(session, language=lang), channel)
+
+
+def _step(ctx: Context, session: Session | None, inbound: Inbound, returning: bool, remembered: str | None) -> Turn:
     flow = ctx.flow
     channel = inbound.channel
     if inbound.event:
         happened = _event(ctx, session, inbound)
         return replace(happened, session=replace(happened.session, turns=happened.session.turns + 1))
-    crisis = _crisis_turn(ctx, session, inbound)
+    crisis = _crisis_turn(ctx, session, inbound, remembered)
     if crisis is not None:
         return crisis
     folded = _heard(inbound)
@@ -115,8 +162,10 @@ def step(ctx: Context, session: Session | None, inbound: Inbound, *, returning: 
         session = replace(session, history=tuple(h for h in session.history if h in flow.states))
     if session is None or session.flow != flow.name or session.state not in flow.states:
         vanished = session is not None and session.flow == flow.name
-        language = session.language if session is not None else None
-        fresh = new_session(flow, language)
+        lang = session.language if session is not None else first_language(ctx, inbound.text, remembered)
+        fresh = new_session(flow, lang)
+        if language.switch(folded):
+            folded = ""  # the first message only chose the language: the menu, in it
         if vanished:
             # The message answered a menu that no longer exists: show the new menu rather than guess.
             greeting, folded = flow.message("flow_changed", fresh.language, channel), ""
@@ -127,6 +176,8 @@ def step(ctx: Context, session: Session | None, inbound: Inbound, *, returning: 
         turn = _with_notice(replace(turn, missed=False), greeting, first=True)
     elif channel == "voice" and not folded:
         turn = replace(_again(ctx, session, channel, flow.message("no_input", session.language, channel)), missed=True)
+    elif (switched := _switched(ctx, session, folded, channel)) is not None:
+        turn = switched
     else:
         read = _read(ctx, session, folded, channel, doubtful)
         if read is None:
@@ -179,7 +230,7 @@ def _event(ctx: Context, session: Session | None, inbound: Inbound) -> Turn:
     """A call began, or a transfer to the 24/7 line ended."""
     flow = ctx.flow
     if inbound.event == "call" or session is None or session.state not in flow.states:
-        fresh = replace(new_session(flow), can_text=inbound.can_text)
+        fresh = replace(new_session(flow, default_language(ctx)), can_text=inbound.can_text)
         if session is not None and inbound.event != "call":
             fresh = replace(fresh, dial_failures=session.dial_failures, can_text=session.can_text)
         if inbound.event == "call":
@@ -207,7 +258,7 @@ def _connect(ctx: Context, session: Session) -> Turn:
     return Turn(replace(session, pending=()), Reply(ctx.hotlines, action="connect", expect="none"))
 
 
-def _crisis_turn(ctx: Context, session: Session | None, inbound: Inbound) -> Turn | None:
+def _crisis_turn(ctx: Context, session: Session | None, inbound: Inbound, remembered: str | None) -> Turn | None:
     """Danger named in any state is answered first; the session stays where it was."""
     if ctx.crisis is None or not inbound.text:
         return None
@@ -216,7 +267,7 @@ def _crisis_turn(ctx: Context, session: Session | None, inbound: Inbound) -> Tur
         return None
     kept = session
     if kept is None or kept.flow != ctx.flow.name or kept.state not in ctx.flow.states:
-        kept = new_session(ctx.flow, kept.language if kept is not None else None)
+        kept = new_session(ctx.flow, kept.language if kept is not None else first_language(ctx, inbound.text, remembered))
     text = ctx.crisis.answer(match, kept.language, inbound.channel)
     reply = Reply(ctx.hotlines, text=text, crisis=True, expect="none", tags=(f"crisis:{match.category}",))
     if inbound.channel == "voice":
@@ -490,10 +541,9 @@ class _Vars(dict[str, str]):
 def _values(ctx: Context, session: Session, channel: str = "sms") -> _Vars:
     flow, lang = ctx.flow, session.language
     county = ctx.places.counties.get(session.vars.get("county", ""))
-    h = ctx.hotlines
+    h = ctx.hotlines.in_language(lang)
     if channel == "voice":
-        hotline = f"{h.hotline_name} at {spoken_number(h.hotline)}"
-        samhsa = f"{h.samhsa_name} at {spoken_number(h.samhsa)}"
+        hotline, samhsa = spoken_line(h.hotline_name, h.hotline, lang), spoken_line(h.samhsa_name, h.samhsa, lang)
     else:
         hotline, samhsa = f"{h.hotline_name} {h.hotline.text}", f"{h.samhsa_name} {h.samhsa.text}"
     return _Vars(
@@ -505,6 +555,6 @@ def _values(ctx: Context, session: Session, channel: str = "sms") -> _Vars:
     )
 
 
-def fallback_reply(hotlines: Hotlines, notice: str = "") -> Reply:
-    """The reply when something inside has failed: still the hotlines, always."""
-    return Reply(hotlines, notice=notice, expect="none", tags=("degraded",))
+def fallback_reply(hotlines: Hotlines, notice: str = "", language: str = "en") -> Reply:
+    """The reply when something inside has failed: still the hotlines, always (named in `language`)."""
+    return Reply(hotlines, notice=notice, expect="none", tags=("degraded",), language=language)

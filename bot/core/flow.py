@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bot.core.language import SWITCH_WORDS
+
 GLOBAL_WORDS: dict[str, tuple[str, ...]] = {
     "menu": ("menu", "main menu", "start over", "restart", "home", "inicio", "menu principal"),
     "back": ("back", "go back", "previous", "atras", "volver"),
@@ -18,7 +20,9 @@ GLOBAL_WORDS: dict[str, tuple[str, ...]] = {
 RESERVED_WORDS = {w for words in GLOBAL_WORDS.values() for w in words} | {
     "stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout",
     "start", "unstop", "more",
-}
+    "parar", "cancelar", "detener", "baja", "alta", "comenzar", "reanudar",
+} | set(SWITCH_WORDS)
+"""Global words, opt-out and opt-in words (`compliance`) and the words that switch language (`language`)."""
 
 PLACEHOLDERS = {"program", "topic", "county", "hotline", "samhsa"}
 EXPECTS = {"choice", "place", "none"}
@@ -31,12 +35,20 @@ VOICE_WORDS: dict[str, tuple[str, ...]] = {
     "connect": (
         "operator", "agent", "representative", "person", "a person", "real person", "human", "someone",
         "talk to someone", "speak to someone", "talk to a person", "speak to a person", "counselor",
+        "operador", "operadora", "una persona", "alguien", "hablar con alguien", "hablar con una persona",
+        "consejero", "consejera",
     ),
-    "repeat": ("repeat", "repeat that", "again", "say that again", "say again", "come again"),
+    "repeat": ("repeat", "repeat that", "again", "say that again", "say again", "come again",
+               "repetir", "repita", "otra vez", "repitalo", "de nuevo"),
     "wait": ("wait", "more time", "hold on", "hang on", "one moment", "one minute", "just a minute",
-             "give me a minute", "give me a moment"),
+             "give me a minute", "give me a moment",
+             "espere", "un momento", "un minuto", "mas tiempo", "espereme"),
 }
-"""What a caller may say instead of pressing 0, star or 9. Options on calls must not use these words."""
+"""What a caller may say instead of pressing 0, star or 9, in every language the bot speaks (folded).
+Options on calls must not use these words."""
+
+LANGUAGE_KEY = "8"
+"""On calls, at the first menu: continue in the other language (a flow's first menu may not use this digit)."""
 
 OPTION_ACTIONS = {"text_list", "repeat"}
 """`do:` values: send the resources just read by text (calls only), or say the state again."""

@@ -19,6 +19,7 @@ from bot.core.flow import (
     DEFAULT_MESSAGES,
     DEFAULT_VOICE_MESSAGES,
     EXPECTS,
+    LANGUAGE_KEY,
     MAX_VOICE_LEVELS,
     OPTION_ACTIONS,
     PLACEHOLDERS,
@@ -256,6 +257,11 @@ def _build(r: _Reader, raw: Any) -> Flow | None:
             if o.do == "text_list" and state.show != "resources":
                 r.fail(o.line, f"state {state.name!r}: option {o.key} sends the resource list by text, "
                        "but this state shows no resources")
+    if len(languages) > 1 and start in states:
+        for o in states[start].options_for("voice"):
+            if o.key_for("voice") == LANGUAGE_KEY:
+                r.fail(o.line, f"state {start!r}: option {o.key}: on calls digit {LANGUAGE_KEY} at the first menu "
+                       "switches language; give it another `voice_key:`")
     if not r.problems:
         _check_voice_levels(r, states, start)
     if r.problems:

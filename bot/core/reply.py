@@ -5,21 +5,54 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.core.directory import Phone, Resource
 
 
+CRISIS_LINES: dict[str, str] = {
+    "en": "In crisis? Call or text 988. Emergency: 911",
+    "es": "¿En crisis? Llame al 988 y marque 2, o mande AYUDA por texto al 988. Emergencias: 911",
+}
+"""The last line of every text, by language; in Spanish it says how 988 answers in Spanish."""
+
+
+@dataclass(frozen=True)
+class LineNames:
+    """How the lines are named in one language (their numbers are the same in every language)."""
+
+    hotline_name: str
+    samhsa_name: str
+    crisis_line: str
+
+
 @dataclass(frozen=True)
 class Hotlines:
-    """The lines every reply carries: the provider's 24/7 line and SAMHSA's National Helpline."""
+    """The lines every reply carries: the provider's 24/7 line and SAMHSA's National Helpline.
+
+    The names are in the default language; `names` holds them in the others (`in_language`).
+    """
 
     program: str
     hotline_name: str
     hotline: Phone
     samhsa_name: str
     samhsa: Phone
-    crisis_line: str = "In crisis? Call or text 988. Emergency: 911"
+    crisis_line: str = CRISIS_LINES["en"]
+    names: tuple[tuple[str, LineNames], ...] = ()
+
+    def in_language(self, language: str) -> Hotlines:
+        """The same lines, named in `language` when there are names for it."""
+        for lang, names in self.names:
+            if lang == language:
+                return replace(
+                    self,
+                    hotline_name=names.hotline_name,
+                    samhsa_name=names.samhsa_name,
+                    crisis_line=names.crisis_line,
+                    names=(),
+                )
+        return self
 
 
 @dataclass(frozen=True)
@@ -56,6 +89,7 @@ class Reply:
     line) or "hangup"; `crisis` means read every line in full (911, 988, the 24/7 line and SAMHSA);
     `misses` counts the tries in a row that were silent or not understood; `wait` gives the caller more
     time; `texted` is a list the caller asked to get by text, which the web layer hands to a job.
+    `hotlines` names the lines in the default language; the renderers name them in `language`.
     """
 
     hotlines: Hotlines
@@ -74,6 +108,10 @@ class Reply:
     misses: int = 0
     wait: bool = False
     texted: TextedList | None = None
+    language: str = "en"
+    """The language to word the reply in (the fixed wording, the lines' names, on calls the voice)."""
+    offer_language: str = ""
+    """At the first menu: the other language, offered in that language ("Para español, ...")."""
 
     @property
     def spoken(self) -> str:

@@ -48,6 +48,7 @@ class RedisPreflight:
         if claim is not None and not claim.settle(replies.pop(0)):
             return Opening(None, False, duplicate=True)
         session, returning = self.sessions.loaded(replies[0])
+        language = self.sessions.language_of(replies[0])
         opted_out = None
         if opt_outs is not None:
             opted_out = opt_outs.from_mirror(*replies[-1])
@@ -58,4 +59,5 @@ class RedisPreflight:
             returning,
             opted_out=opted_out,
             over_limit=limiter.over(replies[1]) if limiter is not None else False,
+            language=language,
         )

@@ -1,7 +1,8 @@
 """Conversation sessions in Redis: JSON under a hashed key, with a time-to-live.
 
-A second, longer-lived marker remembers only *that* someone wrote before, so an expired conversation
-restarts cleanly with a short "welcome back".
+A second, longer-lived marker remembers only *that* someone wrote before, and in which language, so an
+expired conversation restarts cleanly with a short "welcome back" in that language. Both live under the
+keyed hash and within the retention limit (`RETURNING_TTL_SECONDS`, at most `RETENTION_DAYS`).
 """
 
 from __future__ import annotations
@@ -38,6 +39,16 @@ class RedisSessionStore:
         """Queue the read of `load` on a pipeline; its one reply goes to `loaded`."""
         pipe.mget(*self._keys(key))
 
+    @staticmethod
+    def language_of(reply: list[bytes | str | None]) -> str | None:
+        """The language kept with the "wrote before" marker, from the reply of `load_into` (None for a
+        marker written before languages were kept, which holds "1")."""
+        seen = reply[1]
+        if seen is None:
+            return None
+        value = seen.decode() if isinstance(seen, bytes) else str(seen)
+        return value if value.isalpha() else None
+
     def loaded(self, reply: list[bytes | str | None]) -> tuple[Session | None, bool]:
         """`load`'s answer from the reply of `load_into`."""
         raw, seen = reply
@@ -57,7 +68,7 @@ class RedisSessionStore:
         def queue(pipe: Pipeline) -> None:
             pipe.set(session_key, data, ex=self.ttl)
             if not key.startswith("voice:"):  # a CallSid never calls again: "welcome back" is for texts only
-                pipe.set(seen_key, "1", ex=self.returning_ttl)
+                pipe.set(seen_key, session.language, ex=self.returning_ttl)
 
         send_or_queue(self.client, queue)
 

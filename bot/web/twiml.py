@@ -2,18 +2,19 @@
 
 On a call every reply that waits for the caller is one `<Gather input="dtmf speech">` (keys or words, with
 the county names as speech hints) that always reports back, even when it heard nothing; a reply that puts
-the caller through is `<Dial>` to the 24/7 line, whose action URL hears how that went.
+the caller through is `<Dial>` to the 24/7 line, whose action URL hears how that went. Each `<Say>` has the
+voice of its language (a Spanish call is spoken and recognised in es-US).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import Response
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 
-from bot.core.render import sms_body, voice_lines
+from bot.core.render import sms_body, voice_parts
 from bot.core.reply import Reply
 
 TWIML_MIMETYPE = "application/xml"
@@ -53,6 +54,13 @@ class CallSettings:
     hotline_number: str
     dial_timeout: int
     hints: tuple[str, ...] = ()
+    voices: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """By the bot's language ("es"): the voice and the speech language (`Polly.Lupe`, `es-US`)."""
+    hints_by_language: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def voice_for(self, language: str) -> tuple[str, str]:
+        """The `<Say>` voice and the recognition language for a reply in `language`."""
+        return self.voices.get(language, (self.voice, self.language))
 
 
 def voice_twiml(reply: Reply, call: CallSettings, before: str = "", step: int = 0) -> Response:
@@ -63,16 +71,16 @@ def voice_twiml(reply: Reply, call: CallSettings, before: str = "", step: int = 
     """
     response = VoiceResponse()
     gather_url, dial_url = f"{GATHER_URL}?step={step}", f"{DIAL_STATUS_URL}?step={step}"
-    lines = ([before] if before else []) + voice_lines(reply)
+    lines = ([(before, reply.language)] if before else []) + voice_parts(reply)
     if reply.action == "connect":
-        for line in lines:
-            response.say(line, voice=call.voice, language=call.language)
+        for line, lang in lines:
+            response.say(line, **_voice(call, lang))
         dial = response.dial(action=dial_url, method="POST", timeout=call.dial_timeout, answer_on_bridge=True)
         dial.number(call.hotline_number)
         return xml_response(response)
     if reply.action == "hangup":
-        for line in lines:
-            response.say(line, voice=call.voice, language=call.language)
+        for line, lang in lines:
+            response.say(line, **_voice(call, lang))
         response.hangup()
         return xml_response(response)
     listen: dict[str, object] = {
@@ -80,11 +88,12 @@ def voice_twiml(reply: Reply, call: CallSettings, before: str = "", step: int = 
         "action": gather_url,
         "method": "POST",
         "action_on_empty_result": True,
-        "language": call.language,
+        "language": call.voice_for(reply.language)[1],
         "speech_timeout": "auto",
     }
-    if call.hints:
-        listen["hints"] = ", ".join(call.hints[:MAX_HINTS])
+    hints = call.hints_by_language.get(reply.language, call.hints)
+    if hints:
+        listen["hints"] = ", ".join(hints[:MAX_HINTS])
     if reply.expect == "place":
         listen.update(finish_on_key="#", timeout=PLACE_TIMEOUT_SECONDS)  # a ZIP code, ended with pound
     else:
@@ -92,8 +101,13 @@ def voice_twiml(reply: Reply, call: CallSettings, before: str = "", step: int = 
     if reply.wait:
         listen["timeout"] = WAIT_TIMEOUT_SECONDS
     gather = response.gather(**listen)
-    for line in lines:
-        gather.say(line, voice=call.voice, language=call.language)
+    for line, lang in lines:
+        gather.say(line, **_voice(call, lang))
     # Not reached while Twilio honours actionOnEmptyResult; if it ever is, it counts as a silent try.
     response.redirect(gather_url, method="POST")
     return xml_response(response)
+
+
+def _voice(call: CallSettings, language: str) -> dict[str, str]:
+    voice, code = call.voice_for(language)
+    return {"voice": voice, "language": code}

@@ -22,7 +22,7 @@ from flask import Blueprint, Response, current_app, request
 from bot.config import Settings
 from bot.core.engine import Inbound, fallback_reply
 from bot.core.identity import person_key
-from bot.core.render import TEXT_OUTCOMES, texted_list_body
+from bot.core.render import text_outcome, texted_list_body, words
 from bot.core.reply import Reply, TextedList
 from bot.helpline import Helpline, Outcome
 from bot.jobs import can_text, enqueue_text, may_send
@@ -37,7 +37,8 @@ bp = Blueprint("voice", __name__)
 DIAL_STATUSES = {"completed", "answered", "busy", "no-answer", "failed", "canceled"}
 CALL_ENDED = {"completed", "busy", "no-answer", "failed", "canceled"}
 HINTS_TTL_SECONDS = 300.0
-COMMAND_HINTS = ("operator", "repeat", "more time", "main menu", "yes", "no")
+COMMAND_HINTS = ("operator", "repeat", "more time", "main menu", "yes", "no", "español")
+COMMAND_HINTS_ES = ("operador", "repetir", "más tiempo", "menú principal", "sí", "no", "English")
 
 
 def _parts() -> Parts:
@@ -110,24 +111,25 @@ def _answer(outcome: Outcome) -> Response:
         reply = _trouble(reply)
     before = ""
     if reply.texted is not None:
-        before = TEXT_OUTCOMES[_send_list(parts, reply.texted)]
+        before = text_outcome(_send_list(parts, reply.texted, reply.language), reply.language)
     return voice_twiml(reply, _call_settings(parts), before, outcome.step)
 
 
 def _trouble(reply: Reply) -> Reply:
     """Something inside failed: say so, read every line, and put the caller through to a person."""
-    return replace(reply, notice="Sorry, something went wrong on our side.", crisis=True, action="connect")
+    return replace(reply, notice=words(reply.language)["trouble"], crisis=True, action="connect")
 
 
-def _send_list(parts: Parts, texted: TextedList) -> str:
-    """Queue the text of what the caller just heard; what to tell them about it (a key of TEXT_OUTCOMES)."""
+def _send_list(parts: Parts, texted: TextedList, language: str) -> str:
+    """Queue the text of what the caller just heard, in the call's language; what to tell them about it
+    (a key of `render.TEXT_OUTCOMES`)."""
     settings = parts.settings
     caller = request.form.get("From", "")
     if not _call_sid() or not can_text(settings, caller):
         return "unavailable"
     if not may_send(settings, caller):
         return "opted_out"
-    body = texted_list_body(texted, parts.helpline.context.hotlines, settings.sms_segment_budget)
+    body = texted_list_body(texted, parts.helpline.context.hotlines, settings.sms_segment_budget, language)
     # One text per list per call, however often 1 is pressed; the id reveals neither the call nor the number.
     send_id = person_key(settings.hash_secret, f"{_call_sid()}|{texted.key}")
     try:
@@ -159,17 +161,25 @@ def _confidence(raw: str | None) -> float | None:
 
 def _call_settings(parts: Parts) -> CallSettings:
     settings = parts.settings
+    counties = _hints(parts)
     return CallSettings(
         voice=settings.voice_name,
         language=settings.voice_language,
         hotline_number=settings.hotline_number,
         dial_timeout=settings.dial_timeout_seconds,
-        hints=_hints(parts),
+        hints=COMMAND_HINTS + counties,
+        voices=_voices(settings),
+        hints_by_language={"es": COMMAND_HINTS_ES + counties},
     )
 
 
+def _voices(settings: Settings) -> dict[str, tuple[str, str]]:
+    """The voice and recognition language of each language a call can be in."""
+    return {"en": (settings.voice_name, settings.voice_language), "es": (settings.voice_name_es, settings.voice_language_es)}
+
+
 def _hints(parts: Parts) -> tuple[str, ...]:
-    """Speech hints: the names of the counties the directory lists (refreshed every few minutes), and commands."""
+    """Speech hints: the names of the counties the directory lists (refreshed every few minutes)."""
     cache = current_app.extensions.setdefault("voice_hints", {"at": 0.0, "hints": ()})
     if time.monotonic() - cache["at"] < HINTS_TTL_SECONDS and cache["hints"]:
         return cache["hints"]
@@ -183,8 +193,8 @@ def _hints(parts: Parts) -> tuple[str, ...]:
                     names[county.name.removesuffix(" County")] = None
     except Exception as exc:  # noqa: BLE001 - hints are a nicety; a database outage must not stop the call
         parts.helpline.faults.report("speech hints", exc)
-        return cache["hints"] or COMMAND_HINTS
-    cache.update(at=time.monotonic(), hints=tuple(names) + COMMAND_HINTS)
+        return cache["hints"]
+    cache.update(at=time.monotonic(), hints=tuple(names))
     return cache["hints"]
 
 
@@ -198,5 +208,6 @@ def voice_fallback(parts: Parts) -> Response:
             parts.settings.voice_language,
             parts.settings.hotline_number,
             parts.settings.dial_timeout_seconds,
+            voices=_voices(parts.settings),
         ),
     )
