@@ -22,7 +22,7 @@ from bot.core.directory import County, Directory
 from bot.core import language
 from bot.core.flow import GLOBAL_WORDS, LANGUAGE_KEY, VOICE_KEYS, VOICE_WORDS, Flow, Option, State
 from bot.core.places import US_STATES, Gazetteer, PlaceMatch
-from bot.core.render import fit, spoken_line
+from bot.core.render import fit, spoken_line, with_offer
 from bot.core.reply import Choice, Hotlines, Reply, Section, TextedList
 from bot.core.safety import CrisisScreen
 from bot.core.search import ZIP_RADIUS_MILES, find_near_zip, find_resources
@@ -131,7 +131,7 @@ def step(
     reply = replace(turn.reply, language=turn.session.language)
     offer = language.offered(ctx.flow.languages, turn.session.language)
     if offer and turn.session.state == ctx.flow.start and reply.choices and not turn.session.pending:
-        reply = replace(reply, offer_language=offer)
+        reply = with_offer(reply, offer, inbound.channel, ctx.sms_budget)
     return replace(turn, reply=reply)
 
 
@@ -482,7 +482,8 @@ def _show(
     if not sections[0].resources:
         reply = replace(reply, text="", speech="")
     offset = session.offset if page else 0
-    reply, shown = fit(replace(reply, sections=sections), channel, ctx.sms_budget, skip=offset)
+    longest_hint = flow.message("more", lang, channel).format_map(_Vars(count="999"))
+    reply, shown = fit(replace(reply, sections=sections), channel, ctx.sms_budget, skip=offset, more_hint=longest_hint)
     if page and shown == 0:
         reply = replace(reply, notice=f"{notice} {flow.message('no_more', lang, channel)}".strip())
     if reply.more:

@@ -23,7 +23,8 @@ from bot.core.directory import Resource
 from bot.core.engine import MORE
 from bot.core.flow import Flow, Option, State, Text
 from bot.core.flow_loader import Problem, yaml_reader
-from bot.core.render import fit, sms_text
+from bot.core.language import offered
+from bot.core.render import fit, sms_text, with_offer
 from bot.core.reply import Choice, Hotlines, Reply, Section
 from bot.core.segments import MAX_SMS_CHARS, SegmentCount, count, is_gsm7
 
@@ -59,6 +60,18 @@ MESSAGE_VALUES: dict[str, set[str] | None] = {
 }
 """What the engine fills into each message (see `engine.py`); a message not listed is not checked."""
 
+@dataclass(frozen=True)
+class Measured:
+    """The worst case of one text in one language, as the segment check measured it."""
+
+    language: str
+    what: str
+    line: int
+    segments: SegmentCount
+    case: str
+    body: str
+
+
 WORST_ZIP = "00000"
 WORST_MILES = "120"
 WORST_COUNT = "999"
@@ -83,12 +96,20 @@ def check_flow(flow: Flow, budget: Budget | None = None, categories: Collection[
     c.voice_menus()
     c.keywords()
     c.languages()
+    c.encoding()
     c.placeholders()
     if categories is not None:
         c.topics_exist(categories)
     if budget is not None:
         c.segments(budget)
     return sorted(set(c.problems), key=lambda p: (p.line, p.message))
+
+
+def segment_report(flow: Flow, budget: Budget) -> list[Measured]:
+    """The worst case of every state and question, in every language the flow speaks, in file order."""
+    c = _Checker(flow)
+    c.segments(budget)
+    return c.measured
 
 
 def text_fields(obj: State | Option) -> Iterator[tuple[str, Text]]:
@@ -150,6 +171,7 @@ class _Checker:
         self.flow = flow
         self.path = flow.source or flow.name
         self.problems: list[Problem] = []
+        self.measured: list[Measured] = []
         self._lines = _key_lines(Path(flow.source)) if flow.source else {}
 
     def fail(self, line: int, message: str) -> None:
@@ -235,6 +257,27 @@ class _Checker:
                             f"(people writing in {lang!r} can only use the digit)",
                         )
 
+    def encoding(self) -> None:
+        """Every text a phone shows keeps to GSM-7: one letter outside it (á, í, ó, ú in Spanish) makes the
+        whole message UCS-2, 70 characters a segment, footer and list included. Calls may use any letter."""
+        flow = self.flow
+        shown: list[tuple[str, int, Text]] = []
+        for state in flow.states.values():
+            shown.append((f"states.{state.name}.text", state.line, state.text))
+            shown += [(f"states.{state.name}.options[{o.key}].label", o.line, o.label) for o in state.options]
+        shown += [(f"messages.{key}", self.line("messages", key), text) for key, text in flow.messages.items()]
+        shown += [(f"topics.{key}", self.line("topics", key), text) for key, text in flow.topics.items()]
+        for where, line, text in shown:
+            for lang, value in text.by_language.items():
+                odd = [w.strip(".,:;!?()\"'") for w in value.split() if not is_gsm7(w)]
+                if odd:
+                    letter = next(ch for ch in odd[0] if not is_gsm7(ch))
+                    self.fail(
+                        line,
+                        f"{where}.{lang} has {letter!r} (in {odd[0]!r}), which GSM-7 lacks: it makes the whole "
+                        "text UCS-2, 70 characters a segment; choose a word without it (é, ñ, ü, ¿ and ¡ are GSM-7)",
+                    )
+
     def placeholders(self) -> None:
         flow = self.flow
         known = _known_vars(flow)
@@ -286,9 +329,9 @@ class _Checker:
             for state in flow.states.values():
                 notices = _notices(flow, state, lang, worst)
                 cases = list(self._state_replies(state, lang, worst, notices, budget))
-                self._measure(cases, budget, state.line, f"state {state.name!r} ({lang})")
+                self._measure(cases, budget, state.line, f"state {state.name!r}", lang)
             for key, reply in _question_replies(flow, lang, budget):
-                self._measure([(reply, "")], budget, self.line("messages", key), f"messages.{key} ({lang})")
+                self._measure([(reply, "")], budget, self.line("messages", key), f"messages.{key}", lang)
 
     def _state_replies(
         self, state: State, lang: str, worst: dict[str, str], notices: list[str], budget: Budget
@@ -297,16 +340,19 @@ class _Checker:
         h = budget.hotlines
         text = _cap(_format(state.text.get(lang, flow.default_language), worst))
         choices = tuple(Choice(o.key, o.label.get(lang, flow.default_language), "") for o in state.options_for("sms"))
+        offer = offered(flow.languages, lang) if state.name == flow.start else ""
         for notice in notices:
-            base = Reply(h, text=text, notice=notice, choices=choices, expect=state.expect)
+            base = Reply(h, text=text, notice=notice, choices=choices, expect=state.expect, language=lang)
+            if offer:
+                base = with_offer(base, offer, "sms", budget.segments)
             if state.show != "resources":
                 yield base, (f"with the notice {_short(notice)}" if notice else "")
                 continue
             for reply, shape in _result_shapes(flow, lang, base, worst, budget):
                 yield reply, f"{shape}, with the notice {_short(notice)}" if notice else shape
 
-    def _measure(self, cases: list[tuple[Reply, str]], budget: Budget, line: int, what: str) -> None:
-        """Report the worst of a text's cases, once, if it is over the budget."""
+    def _measure(self, cases: list[tuple[Reply, str]], budget: Budget, line: int, what: str, lang: str) -> None:
+        """Keep the worst of a text's cases; report it, once, if it is over the budget."""
         worst: tuple[int, int, str, str, SegmentCount] | None = None
         for reply, case in cases:
             body = sms_text(reply)
@@ -317,10 +363,11 @@ class _Checker:
         if worst is None:
             return
         segments, _, case, body, measured = worst
+        self.measured.append(Measured(lang, what, line, measured, case, body))
         if segments <= budget.segments and len(body) <= MAX_SMS_CHARS:
             return
         when = f" ({case})" if case else ""
-        self.fail(line, f"{what} can take {_describe(measured, body)}{when}; the budget is {budget.segments}")
+        self.fail(line, f"{what} ({lang}) can take {_describe(measured, body)}{when}; the budget is {budget.segments}")
 
 
 def _describe(measured: SegmentCount, body: str) -> str:
@@ -363,7 +410,7 @@ def _result_shapes(
         if not resources:
             yield reply, shape
             continue
-        fitted, _ = fit(reply, "sms", budget.segments)
+        fitted, _ = fit(reply, "sms", budget.segments, more_hint=hint)
         yield replace(fitted, hint=hint if fitted.more else ""), f"{shape} (after the list is cut to fit)"
 
 
@@ -372,10 +419,10 @@ def _question_replies(flow: Flow, lang: str, budget: Budget) -> Iterator[tuple[s
     longest = max(labels, key=len)
     h = budget.hotlines
     question = flow.message("did_you_mean", lang).format_map(_Values(county=longest))
-    yield "did_you_mean", Reply(h, text=question, expect="confirm")
+    yield "did_you_mean", Reply(h, text=question, expect="confirm", language=lang)
     three = tuple(sorted(labels, key=len, reverse=True)[:3])
     choices = tuple(Choice(str(i), label, label) for i, label in enumerate(three, 1))
-    yield "did_you_mean_many", Reply(h, text=flow.message("did_you_mean_many", lang), choices=choices)
+    yield "did_you_mean_many", Reply(h, text=flow.message("did_you_mean_many", lang), choices=choices, language=lang)
 
 
 def _notices(flow: Flow, state: State, lang: str, worst: dict[str, str]) -> list[str]:
@@ -398,7 +445,7 @@ def _notices(flow: Flow, state: State, lang: str, worst: dict[str, str]) -> list
 
 
 def _worst_values(flow: Flow, budget: Budget, lang: str) -> dict[str, str]:
-    h = budget.hotlines
+    h = budget.hotlines.in_language(lang)
     topics = [flow.topic_label(t, lang) for t in flow.topics] or [""]
     return {
         "program": h.program,

@@ -146,8 +146,23 @@ def sms_text(reply: Reply, line: Callable[[Resource], str] | None = None) -> str
     return "\n\n".join(blocks)
 
 
-def fit(reply: Reply, channel: str, sms_budget: int, skip: int = 0) -> tuple[Reply, int]:
-    """Keep as many resources (after the first `skip`) as the channel allows; return the reply and how many."""
+def with_offer(reply: Reply, language: str, channel: str, sms_budget: int) -> Reply:
+    """`reply` offering the other `language` (at the first menu): always on a call; in a text when the
+    text still fits the budget (a welcome that already carries HELP and "welcome back" goes without it)."""
+    offered = replace(reply, offer_language=language)
+    if channel == "voice":
+        return offered
+    body = sms_text(offered)
+    return offered if count(body).segments <= sms_budget and len(body) <= MAX_SMS_CHARS else reply
+
+
+MORE_HINT = "Reply MORE for 999 more."
+
+
+def fit(reply: Reply, channel: str, sms_budget: int, skip: int = 0, more_hint: str = MORE_HINT) -> tuple[Reply, int]:
+    """Keep as many resources (after the first `skip`) as the channel allows; return the reply and how many.
+
+    `more_hint` is the longest the "MORE for N more" line can be, in the reply's language."""
     flat = [(i, r) for i, s in enumerate(reply.sections) for r in s.resources][skip:]
     keep_empty = skip == 0
 
@@ -174,7 +189,7 @@ def fit(reply: Reply, channel: str, sms_budget: int, skip: int = 0) -> tuple[Rep
 
     def fits(n: int) -> bool:
         candidate = build(n)
-        body = sms_text(replace(candidate, hint="Reply MORE for 99 more." if candidate.more else ""), line)
+        body = sms_text(replace(candidate, hint=more_hint if candidate.more else ""), line)
         return count(body).segments <= sms_budget and len(body) <= MAX_SMS_CHARS
 
     # One more resource only ever lengthens the text (below the whole list, which drops the MORE hint), so
@@ -378,7 +393,7 @@ def texted_list_body(texted: TextedList, hotlines: Hotlines, sms_budget: int, la
     w = words(language)
     intro = f"{w['texted_intro'].format(program=hotlines.program)}\n{texted.title}"
     reply = Reply(hotlines, text=intro, sections=texted.sections, expect="none", language=language)
-    reply, _ = fit(reply, "sms", sms_budget)
+    reply, _ = fit(reply, "sms", sms_budget, more_hint=w["call_back"].format(count=999))
     if reply.more:
         reply = replace(reply, hint=w["call_back"].format(count=reply.more))
     return sms_body(reply)

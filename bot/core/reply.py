@@ -12,7 +12,7 @@ from bot.core.directory import Phone, Resource
 
 CRISIS_LINES: dict[str, str] = {
     "en": "In crisis? Call or text 988. Emergency: 911",
-    "es": "¿En crisis? Llame al 988 y marque 2, o mande AYUDA por texto al 988. Emergencias: 911",
+    "es": "¿En crisis? 988: llame y marque 2, o mande AYUDA. Emergencias: 911",
 }
 """The last line of every text, by language; in Spanish it says how 988 answers in Spanish."""
 
