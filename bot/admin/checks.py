@@ -14,7 +14,7 @@ from pathlib import Path
 from bot.config import Settings
 from bot.core.directory import Phone, Resource
 from bot.core.flow import Flow
-from bot.core.flow_check import Budget, check_flow, longest_resources
+from bot.core.flow_check import Budget, Measured, check_flow, longest_resources, segment_report
 from bot.core.flow_loader import FlowError, Problem, parse_flow
 from bot.core.flow_schema import schema_problems
 from bot.core.places import Gazetteer
@@ -34,6 +34,8 @@ class FlowReport:
     flow: Flow | None = None
     problems: list[Problem] = field(default_factory=list)
     kind: str = "flow"
+    segments: list[Measured] = field(default_factory=list)
+    """The worst case of every state's text in every language, as the budget check measured it."""
 
     @property
     def ok(self) -> bool:
@@ -166,6 +168,9 @@ def check_flows_dir(
     else:
         budget = make_budget(settings, (), (), places)
     reports = [check_flow_file(p, budget, categories) for p in flow_files(flows_dir)]
+    for report in reports:
+        if report.flow is not None:
+            report.segments = segment_report(report.flow, budget)
     crisis = Path(flows_dir) / CRISIS_FILE
     if crisis.exists():
         reports.append(check_crisis_file(crisis))

@@ -66,15 +66,31 @@ def flows_check(directory: Path | None, data_dir: Path | None, no_data: bool) ->
             click.echo(f"{report.path}: ok ({report.kind})")
         elif report.ok:
             assert report.flow is not None
-            click.echo(
-                f"{report.path}: ok ({len(report.flow.states)} states, languages {', '.join(report.flow.languages)})"
-            )
+            languages = ", ".join(report.flow.languages)
+            click.echo(f"{report.path}: ok ({len(report.flow.states)} states, languages {languages}: "
+                       f"every text, label, message and keyword list in each)")
+            _echo_segments(report, settings.sms_segment_budget)
         else:
             failed += 1
             _echo_problems([str(p) for p in report.problems])
     if failed:
         click.echo(f"{failed} of {len(reports)} flow file(s) have problems", err=True)
         sys.exit(1)
+
+
+def _echo_segments(report: checks.FlowReport, budget: int) -> None:
+    """The worst case of each state's text, one column per language, as the budget check measured it."""
+    if not report.segments:
+        return
+    languages = list(dict.fromkeys(m.language for m in report.segments))
+    rows: dict[str, dict[str, str]] = {}
+    for m in report.segments:
+        rows.setdefault(m.what, {})[m.language] = f"{m.segments.segments} ({m.segments.encoding}, {m.segments.units})"
+    width = max(len(what) for what in rows)
+    click.echo(f"  segments, worst case (budget {budget}):")
+    click.echo("    " + "".join([" " * width, *(f"  {lang:<18}" for lang in languages)]).rstrip())
+    for what, cells in rows.items():
+        click.echo("    " + f"{what:<{width}}" + "".join(f"  {cells.get(lang, '-'):<18}" for lang in languages).rstrip())
 
 
 @flows.command("test")
