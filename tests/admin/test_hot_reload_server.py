@@ -140,7 +140,9 @@ def test_a_flow_edited_under_a_running_server(tmp_path: Path, database_url: str,
         main.write_text(broken)
         until(lambda: server.log.read_text().count("rejected") >= 2, probe, "both workers to refuse the broken file")
         log = server.log.read_text()
-        line = next(i for i, t in enumerate(broken.splitlines(), 1) if "goto: progams" in t) - 4
+        lines = broken.splitlines()
+        goto = next(i for i, t in enumerate(lines, 1) if "goto: progams" in t)
+        line = max(i for i, t in enumerate(lines[:goto], 1) if "- key:" in t)  # the option's first line
         assert f"{main}:{line}: state 'welcome' goes to 'progams', which is not defined" in log
         for _ in range(6):
             assert "Hi (v2), this is" in server.text(prober, "menu")

@@ -75,10 +75,10 @@ def test_a_broken_change_is_refused_with_its_line_and_the_last_good_version_serv
     edit(files[0] / "main.yaml", "        goto: programs", "        goto: progams")
     with caplog.at_level(logging.ERROR, logger="bot.reloader"):
         app.extensions["helpline_parts"].reloader.reload_now()
-    line = next(i for i, t in enumerate((files[0] / "main.yaml").read_text().splitlines(), 1) if "goto: progams" in t)
-    assert (
-        f"{files[0] / 'main.yaml'}:{line - 4}: state 'welcome' goes to 'progams', which is not defined" in caplog.text
-    )
+    lines = (files[0] / "main.yaml").read_text().splitlines()
+    goto = next(i for i, t in enumerate(lines, 1) if "goto: progams" in t)
+    line = max(i for i, t in enumerate(lines[:goto], 1) if "- key:" in t)  # the option's first line
+    assert f"{files[0] / 'main.yaml'}:{line}: state 'welcome' goes to 'progams', which is not defined" in caplog.text
     assert "the last good version keeps serving" in caplog.text
     assert "Recovery programs. Reply with a number:" in phone.send("3")
 
@@ -92,7 +92,7 @@ def test_a_vanished_state_restarts_at_the_menu_with_an_explanation(
     phone.send("hi")
     assert "Other help" in phone.send("4")
     text = (flows / "main.yaml").read_text()
-    start, end = text.index("      - key: 4\n        label: Other help"), text.index("      - key: 5\n")
+    start, end = text.index("      - key: 4\n        label: {en: \"Other help"), text.index("      - key: 5\n")
     text = text[:start] + text[end:]
     start, end = text.index("  other_help:\n"), text.index("  talk_now:\n")
     (flows / "main.yaml").write_text(text[:start] + text[end:])

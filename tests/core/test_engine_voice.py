@@ -53,7 +53,7 @@ def heard(turn: Turn) -> str:
         (["call", "1", "32114", "0"], "results", "connect", "Connecting you"),
         (["call", "~operator"], "welcome", "connect", "Connecting you"),
         (["call", "", ""], "welcome", "connect", "Let me connect you with someone who can help."),
-        (["call", "7", "8"], "welcome", "connect", "Sorry, I didn't understand that."),
+        (["call", "7", "6"], "welcome", "connect", "Sorry, I didn't understand that."),
         (["call", "", "1", ""], "ask_place", "", "If you need more time, press 9."),
         (["call", "", "9", ""], "welcome", "", "Sorry, I didn't hear anything."),
         (["call", "1", "~nowhere at all"], "ask_place", "", "I couldn't find that county. Say a county name"),

@@ -47,7 +47,7 @@ def test_invalid_yaml_names_the_line(tmp_path: Path) -> None:
 
 def test_duplicate_digit_is_refused(tmp_path: Path) -> None:
     path = broken(
-        tmp_path, "      - key: 2\n        label: Sober living", "      - key: 1\n        label: Sober living"
+        tmp_path, "      - key: 2\n        label: {en: Sober living", "      - key: 1\n        label: {en: Sober living"
     )
     with pytest.raises(FlowError, match="digit 1 is used twice"):
         load_flow(path)
@@ -60,13 +60,13 @@ def test_unknown_placeholder_is_refused(tmp_path: Path) -> None:
 
 
 def test_keyword_colliding_with_a_global_word_is_refused(tmp_path: Path) -> None:
-    path = broken(tmp_path, "keywords: [other, other help]", "keywords: [other, help]")
+    path = broken(tmp_path, "en: [other, other help]", "en: [other, help]")
     with pytest.raises(FlowError, match="'help' collides with a global word"):
         load_flow(path)
 
 
 def test_yes_and_no_stay_words_not_booleans(tmp_path: Path) -> None:
-    path = broken(tmp_path, "keywords: [other, other help]", "keywords: [other, yes, no, on, off]")
+    path = broken(tmp_path, "en: [other, other help]", "en: [other, yes, no, on, off]")
     flow = load_flow(path)
     option = flow.states["welcome"].options[3]
     assert option.keywords["en"] == ("other", "yes", "no", "on", "off")
@@ -91,7 +91,8 @@ def test_a_fifth_option_on_calls_is_refused_by_the_check(tmp_path: Path) -> None
 
     path = broken(tmp_path, "        set: {topic: treatment}\n        goto: ask_place\n",
                   "        set: {topic: treatment}\n        goto: ask_place\n"
-                  "      - key: 5\n        label: Detox\n        keywords: [detox now]\n        goto: ask_place\n")
+                  "      - key: 5\n        label: {en: Detox, es: Detox}\n"
+                  "        keywords: {en: [detox now], es: [detox ya]}\n        goto: ask_place\n")
     problems = [str(p) for p in check_flow_file(path).problems]
     assert f"{path}:{line_of(path, '  programs:')}: state 'programs' reads 5 options on a call" in "\n".join(problems)
 
@@ -99,21 +100,22 @@ def test_a_fifth_option_on_calls_is_refused_by_the_check(tmp_path: Path) -> None
 def test_a_fifth_option_for_texts_only_is_fine(tmp_path: Path) -> None:
     path = broken(tmp_path, "        set: {topic: treatment}\n        goto: ask_place\n",
                   "        set: {topic: treatment}\n        goto: ask_place\n"
-                  "      - key: 5\n        label: Detox\n        keywords: [detox now]\n        channels: [sms]\n"
+                  "      - key: 5\n        label: {en: Detox, es: Detox}\n"
+                  "        keywords: {en: [detox now], es: [detox ya]}\n        channels: [sms]\n"
                   "        goto: ask_place\n")
     assert len(load_flow(path).states["programs"].options_for("sms")) == 5
 
 
 @pytest.mark.parametrize(("old", "new", "message"), [
-    ("      - key: 2\n        label: Sober living", "      - key: 9\n        label: Sober living",
+    ("      - key: 2\n        label: {en: Sober living", "      - key: 9\n        label: {en: Sober living",
      "on calls digit 9 is reserved (wait)"),
     ("        voice_key: 3\n", "        voice_key: 2\n", "digit 2 is used twice on calls"),
-    ("        keywords: [sober living, sober house, housing]", "        keywords: [sober living, operator]",
+    ("          en: [sober living, sober house, housing]", "          en: [sober living, operator]",
      "keyword 'operator' collides with a word every call understands"),
     ("        do: text_list\n", "        do: text_it\n", "unknown `do: text_it`"),
     ("        channels: [voice]\n        do: text_list\n", "        do: text_list\n",
      "sends a text of what a caller heard: it needs `channels: [voice]`"),
-    ("  goodbye: \"Thank you", "  farewell: \"Thank you", "voice_messages.farewell is not a message the engine uses"),
+    ("  goodbye:\n", "  farewell:\n", "voice_messages.farewell is not a message the engine uses"),
 ])
 def test_call_rules_are_enforced_with_file_and_line(tmp_path: Path, old: str, new: str, message: str) -> None:
     path = broken(tmp_path, old, new)
@@ -133,13 +135,13 @@ def test_sending_the_list_by_text_only_where_resources_are_shown(tmp_path: Path)
 
 def test_a_fourth_menu_level_on_calls_is_refused(tmp_path: Path) -> None:
     levels = "\n".join(
-        f"  m{i}:\n    text: \"Menu {i}\"\n    options:\n"
-        f"      - key: 1\n        label: Deeper\n        goto: m{i + 1}\n"
+        f"  m{i}:\n    text: {{en: Menu {i}, es: Opciones {i}}}\n    options:\n"
+        f"      - key: 1\n        label: {{en: Deeper, es: Seguir}}\n        goto: m{i + 1}\n"
         for i in range(1, 4)
     )
     text = MAIN.read_text().replace("start: welcome", "start: m1").replace(
-        "states:\n", "states:\n" + levels + "  m4:\n    text: \"Menu 4\"\n    options:\n      - key: 1\n"
-        "        label: Home\n        goto: welcome\n", 1)
+        "states:\n", "states:\n" + levels + "  m4:\n    text: {en: Menu 4, es: Opciones 4}\n    options:\n"
+        "      - key: 1\n        label: {en: Home, es: Inicio}\n        goto: welcome\n", 1)
     path = tmp_path / "deep.yaml"
     path.write_text(text)
     with pytest.raises(FlowError) as err:
