@@ -164,14 +164,14 @@ def _step(ctx: Context, session: Session | None, inbound: Inbound, returning: bo
         vanished = session is not None and session.flow == flow.name
         lang = session.language if session is not None else first_language(ctx, inbound.text, remembered)
         fresh = new_session(flow, lang)
-        if language.switch(folded):
-            folded = ""  # the first message only chose the language: the menu, in it
+        # A first message that only chooses the language (ESPAÑOL, or 8 on a call) gets the menu in it.
+        switched = None if vanished else _switched(ctx, fresh, folded, channel)
         if vanished:
             # The message answered a menu that no longer exists: show the new menu rather than guess.
             greeting, folded = flow.message("flow_changed", fresh.language, channel), ""
         else:
             greeting = flow.message("welcome_back", fresh.language, channel) if returning else ""
-        read = _read(ctx, fresh, folded, channel, doubtful) if folded else None
+        read = switched or (_read(ctx, fresh, folded, channel, doubtful) if folded else None)
         turn = read if read is not None else _show(ctx, fresh, flow.start, channel)
         turn = _with_notice(replace(turn, missed=False), greeting, first=True)
     elif channel == "voice" and not folded:

@@ -379,7 +379,9 @@ def voice_parts(reply: Reply) -> list[tuple[str, str]]:
         if reply.misses:
             tips += " " + w["more_time"]
         lines.append(tips)
-        lines.append(w["press_0_now"] if reply.crisis else voice_footer(h, lang, with_number=bool(reply.sections)))
+        # A results page (its listings, or the list just sent by text) also reads the 24/7 line's number.
+        listing = bool(reply.sections) or reply.texted is not None
+        lines.append(w["press_0_now"] if reply.crisis else voice_footer(h, lang, with_number=listing))
     return parts + [(line, lang) for line in lines]
 
 
