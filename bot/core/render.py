@@ -58,7 +58,7 @@ WORDS: dict[str, dict[str, str]] = {
         "call_back": "Llamenos de nuevo para escuchar otros {count}.",
         "offer_sms": "Para español, responda ESPAÑOL.",
         "offer_voice": "Para español, oprima {key} o diga español.",
-        "twenty_four_seven": "las 24 horas, los 7 días",
+        "twenty_four_seven": "24 horas",
         "line_at": "{name} al {number}",
         "for_choice": "Para {phrase}, oprima {key}.",
         "to_choice": "{phrase}, oprima {key}.",

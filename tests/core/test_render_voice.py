@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from bot.core.directory import Phone, Resource
-from bot.core.render import speakable, spoken_choice, spoken_number, texted_list_body, voice_lines, voice_resource
-from bot.core.reply import Choice, Hotlines, Reply, Section, TextedList
+from bot.core.render import (
+    speakable,
+    spoken_choice,
+    spoken_number,
+    texted_list_body,
+    voice_lines,
+    voice_parts,
+    voice_resource,
+)
+from bot.core.reply import CRISIS_LINES, Choice, Hotlines, LineNames, Reply, Section, TextedList
 from bot.core.segments import count
 
 HOTLINES = Hotlines(
@@ -87,3 +97,79 @@ def test_the_texted_list_keeps_to_the_budget_and_ends_with_the_hotlines() -> Non
     assert body.startswith("The list from your call to the SMA Healthcare Peer Support Line:\nLocal peer support in")
     assert "Call us back to hear" in body
     assert body.endswith("In crisis? Call or text 988. Emergency: 911")
+
+
+# --- Spanish, and the 24/7 number on every results page ------------------------------------------------
+
+SPANISH = Hotlines(
+    HOTLINES.program,
+    HOTLINES.hotline_name,
+    HOTLINES.hotline,
+    HOTLINES.samhsa_name,
+    HOTLINES.samhsa,
+    names=(("es", LineNames("SMA Healthcare 24 horas", "SAMHSA (en español)", CRISIS_LINES["es"])),),
+)
+ALLIANCE = Resource("vra", "Volusia Recovery Alliance", "VRA", (Phone("+13867777337", "(386) 777-PEER"),), ("x",))
+
+
+@pytest.mark.parametrize(
+    ("spoken", "key", "line"),
+    [
+        ("apoyo entre pares cerca de usted", "1", "Para apoyo entre pares cerca de usted, oprima 1."),
+        ("para recibir esta lista por mensaje de texto", "1", "Para recibir esta lista por mensaje de texto, oprima 1."),
+        ("el menú principal", "4", "Para el menú principal, oprima 4."),
+    ],
+)
+def test_menu_lines_in_spanish(spoken: str, key: str, line: str) -> None:
+    assert spoken_choice(Choice(key, spoken, spoken), "es") == line
+
+
+def test_a_spanish_prompt_names_the_lines_in_spanish_with_every_digit() -> None:
+    lines = voice_lines(Reply(SPANISH, speech="Programas.", choices=(Choice("1", "x", "tratamiento"),), language="es"))
+    assert lines == [
+        "Programas.",
+        "Para tratamiento, oprima 1.",
+        "Para escuchar esto otra vez, oprima asterisco.",
+        "Para hablar con alguien de SMA Healthcare 24 horas, oprima 0. "
+        "También puede llamar a SAMHSA (en español) al 8 0 0, 6 6 2, 4 3 5 7.",
+    ]
+
+
+def test_the_spanish_safety_lines_say_how_988_answers_in_spanish() -> None:
+    said = " ".join(voice_lines(Reply(SPANISH, crisis=True, expect="none", language="es")))
+    assert "Si es una emergencia, cuelgue y llame al 9 1 1." in said
+    assert "llamar al 9 8 8 y oprimir 2 para español, o mandar la palabra AYUDA por texto al 9 8 8" in said
+    assert "llame a SMA Healthcare 24 horas al 8 0 0, 5 3 9, 4 2 2 8" in said
+
+
+@pytest.mark.parametrize(
+    ("lines", "language", "read"),
+    [
+        (HOTLINES, "en", "press 0, or call 8 0 0, 5 3 9, 4 2 2 8."),
+        (SPANISH, "es", "oprima 0, o llame al 8 0 0, 5 3 9, 4 2 2 8."),
+    ],
+)
+def test_a_results_page_reads_the_24_7_number_not_only_press_0(lines: Hotlines, language: str, read: str) -> None:
+    page = Reply(lines, speech="Results.", sections=(Section("", (ALLIANCE,)),), choices=(), language=language)
+    assert read in voice_lines(page)[-1]
+    texted = replace(page, sections=(), texted=TextedList("t", (), "k"))  # the page after the list was sent
+    assert read in voice_lines(texted)[-1]
+    menu = Reply(lines, speech="Menu.", choices=(Choice("1", "x", "x"),), language=language)
+    assert "5 3 9" not in voice_lines(menu)[-1]  # a menu without listings keeps to "press 0"
+
+
+def test_the_other_language_is_offered_in_that_language() -> None:
+    parts = voice_parts(Reply(SPANISH, speech="Welcome.", choices=(Choice("1", "x", "x"),), offer_language="es"))
+    assert parts[1] == ("Para español, oprima 8 o diga español.", "es")
+    assert all(lang == "en" for _, lang in parts[:1] + parts[2:])
+
+
+def test_the_texted_list_of_a_spanish_call_is_in_spanish() -> None:
+    body = texted_list_body(
+        TextedList("Apoyo entre pares en Volusia County, FL:", (Section("", (ALLIANCE,)),), "k"), SPANISH, 4, "es"
+    )
+    assert body.startswith("La lista de su llamada a la SMA Healthcare Peer Support Line:\nApoyo entre pares en")
+    assert body.endswith(
+        "SMA Healthcare 24 horas: (800) 539-4228\nSAMHSA (en español): 1-800-662-HELP (4357)\n" + CRISIS_LINES["es"]
+    )
+    assert count(body).encoding == "GSM-7"
