@@ -362,7 +362,7 @@ def voice_parts(reply: Reply) -> list[tuple[str, str]]:
         lines.append(voice_safety(h, lang))
     for section in reply.sections:
         if section.title:
-            lines.append(speakable(section.title, lang).rstrip(":") + ".")
+            lines.append(speakable(section.title, lang).rstrip(":.") + ".")
         lines.extend(voice_resource(r, lang) for r in section.resources)
     if reply.hint:
         lines.append(speakable(reply.hint, lang))
