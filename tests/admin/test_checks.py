@@ -99,6 +99,37 @@ def test_flows_check_cli_passes_the_shipped_flows() -> None:
     assert "main.yaml: ok" in result.output
 
 
+def test_flows_check_proves_both_languages_and_prints_the_segments_of_every_state_in_each() -> None:
+    result = CliRunner().invoke(main, ["flows", "check"])
+    assert result.exit_code == 0, result.output
+    assert "languages en, es: every text, label, message and keyword list in each" in result.output
+    assert re.search(r"^\s+en\s+es$", result.output, re.M), result.output
+    for state in ("welcome", "programs", "other_help", "talk_now", "ask_place", "results"):
+        row = re.search(rf"^\s+state '{state}'\s+(\d+) \(GSM-7, \d+\)\s+(\d+) \(GSM-7, \d+\)$", result.output, re.M)
+        assert row, f"{state}:\n{result.output}"
+        assert all(1 <= int(n) <= SETTINGS.sms_segment_budget for n in row.groups())
+
+
+def test_a_spanish_text_missing_is_refused_with_its_line(tmp_path: Path) -> None:
+    text = (PROJECT_ROOT / "flows" / "main.yaml").read_text()
+    old = '      es: "Otra ayuda. Nuestros pares de apoyo le pueden conectar con estos servicios. Responda del 1 al 4:"\n'
+    assert old in text
+    (tmp_path / "main.yaml").write_text(text.replace(old, ""))
+    result = CliRunner().invoke(main, ["flows", "check", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "states.other_help.text has no 'es' text (every language the flow speaks needs one)" in result.output
+
+
+def test_the_language_key_is_refused_at_the_first_menu(tmp_path: Path) -> None:
+    text = (PROJECT_ROOT / "flows" / "main.yaml").read_text()
+    old = "      - key: 4\n        label: {en: \"Other help"
+    assert old in text
+    (tmp_path / "main.yaml").write_text(text.replace(old, "      - key: 8\n        label: {en: \"Other help"))
+    result = CliRunner().invoke(main, ["flows", "check", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "on calls digit 8 at the first menu switches language" in result.output
+
+
 def test_data_check_reports_every_broken_service_not_just_the_first(tmp_path: Path) -> None:
     data = tmp_path / "data"
     shutil.copytree(FIXTURES / "data" / "ok", data)

@@ -208,3 +208,23 @@ def test_the_list_arrives_once_when_the_worker_is_killed_mid_job_and_restarted(
     assert len(fake_twilio.posts()) == posts
     assert len(fake_twilio.lists()) >= 1  # the restarted job looked before it sent
     assert caller.caller[2:] not in workers.logs()
+
+
+def test_a_spanish_caller_gets_the_list_in_spanish_through_a_real_worker(
+    caller, workers, fake_twilio, redis_client
+) -> None:
+    workers.start()
+    caller.start()
+    caller.press("8")  # continue in Spanish
+    caller.press("1")
+    caller.press("32114")
+    assert call_text(caller.press("1")).startswith("Le estoy mandando esta lista por mensaje de texto")
+    wait_for("the text to be sent", lambda: outbox_state(redis_client) == "sent", workers)
+    assert len(fake_twilio.messages) == 1
+    body = str(fake_twilio.messages[0]["body"])
+    assert body.startswith("La lista de su llamada a la SMA Healthcare Peer Support Line:\nApoyo entre pares en")
+    assert "- Volusia Recovery Alliance: (386) 777-PEER (386-777-7337)" in body
+    assert body.endswith(
+        "SMA Healthcare 24 horas: (800) 539-4228\nSAMHSA (en español): 1-800-662-HELP (4357)\n"
+        "¿En crisis? 988: llame y marque 2, o mande AYUDA. Emergencias: 911"
+    )
