@@ -90,7 +90,8 @@ def _echo_segments(report: checks.FlowReport, budget: int) -> None:
     click.echo(f"  segments, worst case (budget {budget}):")
     click.echo("    " + "".join([" " * width, *(f"  {lang:<18}" for lang in languages)]).rstrip())
     for what, cells in rows.items():
-        click.echo("    " + f"{what:<{width}}" + "".join(f"  {cells.get(lang, '-'):<18}" for lang in languages).rstrip())
+        columns = "".join(f"  {cells.get(lang, '-'):<18}" for lang in languages)
+        click.echo(f"    {what:<{width}}{columns}".rstrip())
 
 
 @flows.command("test")

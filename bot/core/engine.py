@@ -18,8 +18,8 @@ import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from bot.core.directory import County, Directory
 from bot.core import language
+from bot.core.directory import County, Directory
 from bot.core.flow import GLOBAL_WORDS, LANGUAGE_KEY, VOICE_KEYS, VOICE_WORDS, Flow, Option, State
 from bot.core.places import US_STATES, Gazetteer, PlaceMatch
 from bot.core.render import fit, spoken_line, with_offer
@@ -267,7 +267,8 @@ def _crisis_turn(ctx: Context, session: Session | None, inbound: Inbound, rememb
         return None
     kept = session
     if kept is None or kept.flow != ctx.flow.name or kept.state not in ctx.flow.states:
-        kept = new_session(ctx.flow, kept.language if kept is not None else first_language(ctx, inbound.text, remembered))
+        lang = kept.language if kept is not None else first_language(ctx, inbound.text, remembered)
+        kept = new_session(ctx.flow, lang)
     text = ctx.crisis.answer(match, kept.language, inbound.channel)
     reply = Reply(ctx.hotlines, text=text, crisis=True, expect="none", tags=(f"crisis:{match.category}",))
     if inbound.channel == "voice":

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field, replace
 
 from bot.core.directory import Phone, Resource
 
-
 CRISIS_LINES: dict[str, str] = {
     "en": "In crisis? Call or text 988. Emergency: 911",
     "es": "¿En crisis? 988: llame y marque 2, o mande AYUDA. Emergencias: 911",

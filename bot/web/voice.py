@@ -175,7 +175,10 @@ def _call_settings(parts: Parts) -> CallSettings:
 
 def _voices(settings: Settings) -> dict[str, tuple[str, str]]:
     """The voice and recognition language of each language a call can be in."""
-    return {"en": (settings.voice_name, settings.voice_language), "es": (settings.voice_name_es, settings.voice_language_es)}
+    return {
+        "en": (settings.voice_name, settings.voice_language),
+        "es": (settings.voice_name_es, settings.voice_language_es),
+    }
 
 
 def _hints(parts: Parts) -> tuple[str, ...]:

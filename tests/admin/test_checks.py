@@ -112,7 +112,7 @@ def test_flows_check_proves_both_languages_and_prints_the_segments_of_every_stat
 
 def test_a_spanish_text_missing_is_refused_with_its_line(tmp_path: Path) -> None:
     text = (PROJECT_ROOT / "flows" / "main.yaml").read_text()
-    old = '      es: "Otra ayuda. Nuestros pares de apoyo le pueden conectar con estos servicios. Responda del 1 al 4:"\n'
+    old = '      es: "Otra ayuda. Nuestros pares de apoyo le pueden conectar con estos servicios. Responda del 1 al 4:"'
     assert old in text
     (tmp_path / "main.yaml").write_text(text.replace(old, ""))
     result = CliRunner().invoke(main, ["flows", "check", str(tmp_path)])

@@ -116,7 +116,7 @@ ALLIANCE = Resource("vra", "Volusia Recovery Alliance", "VRA", (Phone("+13867777
     ("spoken", "key", "line"),
     [
         ("apoyo entre pares cerca de usted", "1", "Para apoyo entre pares cerca de usted, oprima 1."),
-        ("para recibir esta lista por mensaje de texto", "1", "Para recibir esta lista por mensaje de texto, oprima 1."),
+        ("para recibir esta lista por texto", "1", "Para recibir esta lista por texto, oprima 1."),
         ("el menú principal", "4", "Para el menú principal, oprima 4."),
     ],
 )
