@@ -22,7 +22,7 @@ from bot.core import language
 from bot.core.directory import County, Directory
 from bot.core.flow import GLOBAL_WORDS, LANGUAGE_KEY, VOICE_KEYS, VOICE_WORDS, Flow, Option, State
 from bot.core.places import US_STATES, Gazetteer, PlaceMatch
-from bot.core.render import fit, spoken_line, with_offer
+from bot.core.render import fit, offer_fits, spoken_line
 from bot.core.reply import Choice, Hotlines, Reply, Section, TextedList
 from bot.core.safety import CrisisScreen
 from bot.core.search import ZIP_RADIUS_MILES, find_near_zip, find_resources
@@ -128,11 +128,15 @@ def step(
 ) -> Turn:
     """Advance one conversation by one message; `remembered` is a returning person's language."""
     turn = _step(ctx, session, inbound, returning, remembered)
-    reply = replace(turn.reply, language=turn.session.language)
-    offer = language.offered(ctx.flow.languages, turn.session.language)
-    if offer and turn.session.state == ctx.flow.start and reply.choices and not turn.session.pending:
-        reply = with_offer(reply, offer, inbound.channel, ctx.sms_budget)
-    return replace(turn, reply=reply)
+    lang, reply = turn.session.language, turn.reply
+    offer = language.offered(ctx.flow.languages, lang)
+    if offer and not (turn.session.state == ctx.flow.start and reply.choices and not turn.session.pending):
+        offer = ""
+    if offer and inbound.channel != "voice" and not offer_fits(reply, lang, offer, ctx.sms_budget):
+        offer = ""  # a welcome that already carries HELP and "welcome back" goes without it
+    if reply.language == lang and not offer:
+        return turn  # most replies are made in the session's language already: no copy
+    return Turn(turn.session, replace(reply, language=lang, offer_language=offer), turn.missed)
 
 
 def _switched(ctx: Context, session: Session, folded: str, channel: str) -> Turn | None:
@@ -401,10 +405,11 @@ def _question(ctx: Context, session: Session, channel: str, notice: str = "") ->
     if len(counties) == 1:
         county = _place_name(counties[0], channel)
         question = flow.message("did_you_mean", lang, channel).format_map(_Vars(county=county))
-        return Turn(session, Reply(ctx.hotlines, text=question, notice=notice, expect="confirm"))
+        return Turn(session, Reply(ctx.hotlines, text=question, notice=notice, expect="confirm", language=lang))
     choices = tuple(Choice(str(i), c.label, _place_name(c, channel)) for i, c in enumerate(counties, 1))
     question = flow.message("did_you_mean_many", lang, channel)
-    return Turn(session, Reply(ctx.hotlines, text=question, notice=notice, choices=choices, expect="choice"))
+    return Turn(session, Reply(ctx.hotlines, text=question, notice=notice, choices=choices, expect="choice",
+                               language=lang))
 
 
 def _again(ctx: Context, session: Session, channel: str, notice: str = "") -> Turn:
@@ -472,7 +477,8 @@ def _show(
         )
         for o in _options(state, channel, session)
     )
-    reply = Reply(ctx.hotlines, text=text, speech=speech, notice=notice, choices=choices, expect=state.expect)
+    reply = Reply(ctx.hotlines, text=text, speech=speech, notice=notice, choices=choices, expect=state.expect,
+                  language=lang)
     if state.show != "resources":
         return Turn(replace(session, offset=0), reply)
     county = ctx.places.counties.get(session.vars.get("county", ""))

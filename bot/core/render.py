@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import replace
+from functools import lru_cache
 
 from bot.core.directory import Phone, Resource
 from bot.core.flow import LANGUAGE_KEY
@@ -149,11 +150,32 @@ def sms_text(reply: Reply, line: Callable[[Resource], str] | None = None) -> str
 def with_offer(reply: Reply, language: str, channel: str, sms_budget: int) -> Reply:
     """`reply` offering the other `language` (at the first menu): always on a call; in a text when the
     text still fits the budget (a welcome that already carries HELP and "welcome back" goes without it)."""
-    offered = replace(reply, offer_language=language)
-    if channel == "voice":
-        return offered
-    body = sms_text(offered)
-    return offered if count(body).segments <= sms_budget and len(body) <= MAX_SMS_CHARS else reply
+    if channel == "voice" or offer_fits(reply, reply.language, language, sms_budget):
+        return replace(reply, offer_language=language)
+    return reply
+
+
+def offer_fits(reply: Reply, language: str, offer: str, sms_budget: int) -> bool:
+    """Whether `reply`, worded in `language`, still fits the budget as a text with `offer` offered."""
+    if reply.sections or reply.texted is not None:
+        return _fits(replace(reply, language=language, offer_language=offer), sms_budget)
+    # A menu's text is the same for everyone who sees it with the same notice: measured once.
+    return _menu_fits(reply.hotlines, reply.notice, reply.text, reply.choices, reply.hint, language, offer, sms_budget)
+
+
+@lru_cache(maxsize=256)
+def _menu_fits(
+    hotlines: Hotlines, notice: str, text: str, choices: tuple[Choice, ...], hint: str, language: str, offer: str,
+    sms_budget: int,
+) -> bool:
+    menu = Reply(hotlines, text=text, notice=notice, choices=choices, hint=hint, language=language,
+                 offer_language=offer)
+    return _fits(menu, sms_budget)
+
+
+def _fits(reply: Reply, sms_budget: int) -> bool:
+    body = sms_text(reply)
+    return count(body).segments <= sms_budget and len(body) <= MAX_SMS_CHARS
 
 
 MORE_HINT = "Reply MORE for 999 more."
