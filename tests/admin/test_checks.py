@@ -110,24 +110,29 @@ def test_flows_check_proves_both_languages_and_prints_the_segments_of_every_stat
         assert all(1 <= int(n) <= SETTINGS.sms_segment_budget for n in row.groups())
 
 
-def test_a_spanish_text_missing_is_refused_with_its_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (  # a Spanish text left out
+            '      es: "Otra ayuda. Nuestros pares de apoyo le pueden conectar con estos servicios. '
+            'Responda del 1 al 4:"',
+            "",
+            "states.other_help.text has no 'es' text (every language the flow speaks needs one)",
+        ),
+        (  # the key that switches language, used by the first menu
+            '      - key: 4\n        label: {en: "Other help',
+            '      - key: 8\n        label: {en: "Other help',
+            "on calls digit 8 at the first menu switches language",
+        ),
+    ],
+)
+def test_the_bilingual_flow_is_refused_when_broken(tmp_path: Path, old: str, new: str, message: str) -> None:
     text = (PROJECT_ROOT / "flows" / "main.yaml").read_text()
-    old = '      es: "Otra ayuda. Nuestros pares de apoyo le pueden conectar con estos servicios. Responda del 1 al 4:"'
     assert old in text
-    (tmp_path / "main.yaml").write_text(text.replace(old, ""))
+    (tmp_path / "main.yaml").write_text(text.replace(old, new))
     result = CliRunner().invoke(main, ["flows", "check", str(tmp_path)])
     assert result.exit_code == 1
-    assert "states.other_help.text has no 'es' text (every language the flow speaks needs one)" in result.output
-
-
-def test_the_language_key_is_refused_at_the_first_menu(tmp_path: Path) -> None:
-    text = (PROJECT_ROOT / "flows" / "main.yaml").read_text()
-    old = "      - key: 4\n        label: {en: \"Other help"
-    assert old in text
-    (tmp_path / "main.yaml").write_text(text.replace(old, "      - key: 8\n        label: {en: \"Other help"))
-    result = CliRunner().invoke(main, ["flows", "check", str(tmp_path)])
-    assert result.exit_code == 1
-    assert "on calls digit 8 at the first menu switches language" in result.output
+    assert message in result.output
 
 
 def test_data_check_reports_every_broken_service_not_just_the_first(tmp_path: Path) -> None:
