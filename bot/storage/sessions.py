@@ -41,8 +41,8 @@ class RedisSessionStore:
 
     @staticmethod
     def language_of(reply: list[bytes | str | None]) -> str | None:
-        """The language kept with the "wrote before" marker, from the reply of `load_into` (None for a
-        marker written before languages were kept, which holds "1")."""
+        """The language kept with the "wrote before" marker, from the reply of `load_into` (None when the
+        marker holds none, as a bare "1" does)."""
         seen = reply[1]
         if seen is None:
             return None
