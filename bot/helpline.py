@@ -130,7 +130,6 @@ class Helpline:
             return None
         flow = self.context.flow
         stop = opt_out_keyword(inbound.text)
-        lang = _consent_language(self.context, stop or opt_in_keyword(inbound.text), language)
         try:
             if stop is not None:
                 if self.opt_outs.is_opted_out(person):
@@ -139,19 +138,22 @@ class Helpline:
                 log.info("sms %s opted out (%s)", person[-8:], stop)
                 if not self.confirm_opt_outs:
                     return Outcome(None)
+                lang = _consent_language(self.context, stop, language)
                 notice = flow.message("opted_out", lang).format(program=self.context.hotlines.program)
                 return Outcome(Reply(self.context.hotlines, notice=notice, expect="none", tags=("opted-out",),
                                      language=lang))
             opted_out = known if known is not None else self.opt_outs.is_opted_out(person)
             if not opted_out:
                 return None
-            if opt_in_keyword(inbound.text) is None:
+            start = opt_in_keyword(inbound.text)
+            if start is None:
                 return Outcome(None)
             self.opt_outs.opt_in(person)
             log.info("sms %s opted back in", person[-8:])
         except Exception as exc:  # noqa: BLE001 - consent storage down: answer rather than go silent
             self.faults.report("opt-out store", exc)
             return None
+        lang = _consent_language(self.context, start, language)
         turn = step(self.context, None, Inbound(text="", channel="sms"), remembered=lang)
         notice = flow.message("opted_in", lang).format(program=self.context.hotlines.program)
         return Outcome(replace(turn.reply, notice=notice))
@@ -249,10 +251,10 @@ def _conversation_key(channel: str, person: str) -> str:
     return f"{channel}:{person}"
 
 
-def _consent_language(context: Context, keyword: str | None, person: str | None) -> str:
+def _consent_language(context: Context, keyword: str, person: str | None) -> str:
     """A STOP or START confirmation's language: the word's own when it is not the default language's
     (PARAR -> Spanish), else the person's, else the default."""
-    said = keyword_language(keyword) if keyword else None
+    said = keyword_language(keyword)
     default = default_language(context)
     for lang in ((said if said != context.flow.default_language else None), person, said):
         if lang in context.flow.languages:
