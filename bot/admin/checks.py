@@ -17,7 +17,7 @@ from bot.core.flow import Flow
 from bot.core.flow_check import Budget, check_flow, longest_resources
 from bot.core.flow_loader import FlowError, Problem, parse_flow
 from bot.core.flow_schema import schema_problems
-from bot.core.places import Gazetteer
+from bot.core.places import Gazetteer, county_alias
 from bot.core.safety import load_crisis
 from bot.storage.data_check import Finding, blocking, check_data
 from bot.storage.data_files import Dataset
@@ -113,12 +113,15 @@ def make_budget(settings: Settings, resources: Sequence[Resource], served: Itera
     """The worst case the segment check measures: longest county names and listings, the real footer."""
     h = hotlines(settings)
     labels = tuple(sorted((c.label for c in places.counties.values()), key=len)[-3:])
+    towns = tuple(sorted((t.label for t in places.each_town()), key=len)[-3:])
     return Budget(
         hotlines=h,
         segments=settings.sms_segment_budget,
         resources=longest_resources(resources, h),
         county_labels=labels,
         served_labels=tuple(served),
+        town_labels=towns,
+        county_names=frozenset(county_alias(c.name) for c in places.counties.values()),
     )
 
 
@@ -177,5 +180,18 @@ def check_data_dir(
 ) -> DataReport:
     """Check the data folder (categories.yaml and resources.yaml)."""
     places = places or gazetteer()
-    dataset, findings = check_data(Path(data_dir), places, today=today, stale_days=settings.data_stale_days)
+    dataset, findings = check_data(
+        Path(data_dir), places, today=today, stale_days=settings.data_stale_days, offered=offered_topics(settings)
+    )
     return DataReport(Path(data_dir), dataset, findings)
+
+
+def offered_topics(settings: Settings) -> set[str]:
+    """The topics the flows in `FLOWS_DIR` offer (of those that load: a broken flow is its own check's problem)."""
+    topics: set[str] = set()
+    for path in flow_files(settings.flows_dir):
+        try:
+            topics.update(parse_flow(path.read_text(encoding="utf-8"), str(path)).topics)
+        except (OSError, UnicodeDecodeError, FlowError):
+            continue
+    return topics

@@ -19,7 +19,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 FLOW_FIXTURES = sorted(p for p in (FIXTURES / "flows").glob("*.yaml") if p.name != "ok.yaml")
 DATA_FIXTURES = sorted(p for p in (FIXTURES / "data").iterdir() if p.name != "ok")
 SETTINGS = load_settings({"INSTANCE_DIR": "/nonexistent"}, require_secrets=False)
-TODAY = date(2026, 11, 27)
+TODAY = date(2026, 12, 2)
 
 
 def expected(path: Path) -> str:
