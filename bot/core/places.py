@@ -273,7 +273,7 @@ class Gazetteer:
                 if found.found or found.candidates:
                     return found
                 return self._fuzzy(" ".join(rest), {state}, served_set)
-            found = self._named(whole, [*tiers, set()], served_set, ordinary_ok=False, why="the whole message")
+            found = self._named(whole, [*tiers, set()], served_set, ordinary_ok=False, why="named alone")
             if found.found or found.candidates:
                 return found
         for start, strong in _after_cues(tokens):
@@ -372,7 +372,7 @@ class Gazetteer:
 
     def _fuzzy(self, phrase: str, states: set[str], served: Set[str]) -> PlaceMatch:
         alias = county_alias(phrase)
-        if len(alias) < 4:
+        if len(alias) < 4 or alias in ORDINARY_WORDS:
             return _NO_PLACE
         pool, choices, number = self._pool(states)
         scored = self._closest(alias, choices, number)
