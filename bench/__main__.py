@@ -75,6 +75,8 @@ def micro(args: argparse.Namespace, database_url: str) -> list[dict[str, Any]]:
         init_database(bundled, PROJECT_ROOT / "data")
         print("micro-benchmarks: bundled data ...", flush=True)
         runs.append(m.run("bundled data/", SqlDirectory(make_session_factory(bundled)), settings, args.samples))
+        print("micro-benchmarks: reading one message ...", flush=True)
+        runs[-1]["reading"] = m.reading(settings, SqlDirectory(make_session_factory(bundled)))
         bundled.dispose()
     if args.services:
         national = make_engine(database_url)

@@ -19,6 +19,7 @@ from bot.core.engine import Context, Inbound, step
 from bot.core.flow_loader import load_flow
 from bot.core.session import Session
 from bot.storage.directory_repo import SqlDirectory
+from bot.config import PROJECT_ROOT
 from bot.wiring import MAIN_FLOW, gazetteer, hotlines
 
 CATEGORIES = ("peer-support", "family", "mutual-support", "sober-living", "treatment", "food", "transportation")
@@ -208,3 +209,57 @@ def stages(database_url: str, redis_url: str, data_dir: Any, samples: int = 1000
         parts.redis.flushdb()
         parts.db_engine.dispose()
     return {"directory": "wired app, benchmark database", "results": results}
+
+
+def reading_corpus(settings: Any, traffic: Traffic, extra: int = 2000) -> list[str]:
+    """Messages as people write them: every message of the shipped transcripts (texts and calls), the crisis
+    statements of the labelled set when it is there, and the benchmark traffic's scripted messages."""
+    from ruamel.yaml import YAML
+
+    texts: list[str] = []
+    yaml = YAML(typ="safe")
+    for path in sorted((settings.flows_dir / "tests").glob("*.yaml")):
+        for test in (yaml.load(path.read_text(encoding="utf-8")) or {}).get("tests", []):
+            texts += [str(s.get("send") or s.get("say")) for s in test.get("steps", []) if s.get("send") or s.get("say")]
+    labelled = PROJECT_ROOT / "tests" / "crisis" / "statements.yaml"
+    if labelled.exists():
+        texts += [str(item["text"]) for item in yaml.load(labelled.read_text(encoding="utf-8")) or []
+                  if isinstance(item, dict) and "text" in item]
+    while len(texts) < extra:
+        texts += traffic.script()
+    return texts
+
+
+def reading(settings: Any, sql: SqlDirectory, seed: int = 6) -> dict[str, Any]:
+    """What reading one message costs, in-process, against the whole US place table: the crisis screen, the flow's
+    phrases and the place, alone and together (a fresh gazetteer, so no answer is remembered from a warm-up)."""
+    from bot.core.reading import read_words
+    from bot.core.safety import load_crisis
+    from bot.core.text import fold
+    from bot.storage.gazetteer_cache import load_gazetteer
+    from bot.wiring import CRISIS_FILE
+
+    places = load_gazetteer(None)
+    _, index = sql.read_listings(lambda listings: DirectoryIndex.build(listings, places.centroids))
+    ctx = make_context(index, settings)
+    places.warm(ctx.prefer_states)  # as the running app does when it builds its context
+    crisis = load_crisis(settings.flows_dir / CRISIS_FILE)
+    texts = reading_corpus(settings, Traffic(places, seed))
+    flow, prefer, served = ctx.flow, ctx.prefer_states, index.counties_served
+
+    def words(text: str) -> object:
+        return read_words(flow, places, fold(text), "en", prefer, served)
+
+    def whole(text: str) -> object:
+        return crisis.match(text) or read_words(flow, places, fold(text), "en", prefer, served)
+
+    inputs = [(t,) for t in texts]
+    # The first pass over the corpus is timed on its own: it is the one that meets every phrase for the first time.
+    first = time_calls(whole, inputs, 1)
+    results = [
+        {"name": "reading one message, first sight (crisis screen, phrases, place)", **first},
+        beside_baseline("reading one message (crisis screen, phrases, place)", whole, inputs),
+        beside_baseline("  crisis screen alone", crisis.match, inputs),
+        beside_baseline("  phrases and place alone", words, inputs),
+    ]
+    return {"messages": len(texts), "towns": sum(1 for _ in places.each_town()), "results": results}

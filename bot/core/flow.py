@@ -6,6 +6,7 @@ objects, so a running engine never meets a half-valid flow.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from bot.core.phrases import Phrase
@@ -129,6 +130,8 @@ class Said:
     answer: Text | None = None
     goto: str = ""
     line: int = 0
+    any_phrase: dict[str, re.Pattern[str]] = field(default_factory=dict)
+    """Per language, one pattern that finds any of the phrases: most messages name none, and one search says so."""
 
 
 @dataclass(frozen=True)

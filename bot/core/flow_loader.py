@@ -7,7 +7,7 @@ into `True:`). Every problem is reported as `file:line: message`.
 from __future__ import annotations
 
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,7 @@ from bot.core.flow import (
     State,
     Text,
 )
-from bot.core.phrases import Phrase, PhraseError, compile_phrase
+from bot.core.phrases import Phrase, PhraseError, any_of, compile_phrase
 from bot.core.text import fold
 
 _VOICE_WORDS = {w for words in VOICE_WORDS.values() for w in words}
@@ -238,7 +238,7 @@ def _build(r: _Reader, raw: Any) -> Flow | None:
         if isinstance(value, CommentedMap) and "label" in value:
             said = _said(r, f"topics.{key}", value, line, languages, {"label", "phrases", "goto"})
             if said is not None:
-                understands.append(Said(str(key), said.phrases, topic=str(key), goto=said.goto, line=line))
+                understands.append(replace(said, name=str(key), topic=str(key), line=line))
             value = value.get("label")
         text = r.text(value, f"topics.{key}", line, languages)
         if text:
@@ -254,7 +254,7 @@ def _build(r: _Reader, raw: Any) -> Flow | None:
             if topic and topic not in topic_node:
                 r.fail(line, f"answers.{key} chooses topic {topic!r}, which is not under topics")
             if said is not None and answer is not None:
-                understands.append(Said(str(key), said.phrases, topic=topic, answer=answer, line=line))
+                understands.append(replace(said, name=str(key), topic=topic, answer=answer, line=line))
 
     states_node = r.mapping(root.get("states"), "states", r.line_of(root, "states") if "states" in root else 1)
     states = {str(n): _state(r, str(n), s, r.line_of(states_node, n), languages) for n, s in states_node.items()}
@@ -329,7 +329,8 @@ def _said(
             except PhraseError as exc:
                 r.fail(r.line_of(items, i), f"{where}.phrases.{lang}: {exc}")
         phrases[str(lang)] = tuple(compiled)
-    return Said("", phrases, goto=str(node.get("goto") or ""))
+    any_phrase = {lang: any_of(found) for lang, found in phrases.items()}
+    return Said("", phrases, goto=str(node.get("goto") or ""), any_phrase=any_phrase)
 
 
 def _check_voice_levels(r: _Reader, states: dict[str, State], start: str) -> None:

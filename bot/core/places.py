@@ -44,7 +44,7 @@ _EDGE_FILLER = {
     "i", "im", "me", "live", "living", "lives", "in", "at", "near", "the", "my", "is", "zip", "code", "zipcode",
     "area", "from", "of", "for", "please", "pls", "plz", "thanks", "thank", "you", "hi", "hello", "hey", "ok",
     "okay", "um", "am", "a", "around", "now", "currently", "staying", "stay", "located", "here", "we", "were",
-    "are", "our", "he", "she", "they", "en", "vivo", "estoy", "de", "cerca", "el", "la", "mi", "es",
+    "are", "our", "he", "she", "they", "en", "vivo", "estoy", "cerca", "mi", "es",
 }  # fmt: skip
 _STRONG_CUES = (
     "live in", "living in", "lives in", "staying in", "stay in", "stays in", "located in", "moved to", "move to",
@@ -56,6 +56,19 @@ _CUES = sorted(((tuple(c.split()), True) for c in _STRONG_CUES), key=lambda c: -
     ((c,), False) for c in _WEAK_CUES
 ]
 _SKIP_AFTER_CUE = {"the", "of", "el", "la"}
+_PLAIN_WORDS = frozenset(
+    """a about after again all also am an and any anyone anything are around as ask at be been before being but by
+    can cant could day did do does dont for get getting go going good got had has have having he hello help her here
+    hes hey hi him his how i id if ill im in info is it its just know like looking love me more morning my need
+    needs night no not now of off ok okay on one or our out please pls really right said say see she so some
+    someone something sorry still sure talk tell thank thanks that thats the them then there they thing think this
+    time to today tomorrow tonight try um up us very want wanna was we well were what whats when where which who
+    why will with would yeah yes yet you your
+    ayuda ayudar bien buenas buenos como con de del donde el ella en es esta estoy gracias hola la las lo los me mi
+    necesito no para por que quiero si su tengo un una y yo""".split()
+)
+"""Words no typo of a place name is made of alone: a message of only these ("I need help now") is not compared with
+every town name, which costs more than all the rest of reading it."""
 ACCEPT_SCORE = 88.0
 ASK_SCORE = 72.0
 SHORT_ASK_SCORE = 80.0
@@ -164,7 +177,10 @@ class Gazetteer:
     zip_points: dict[str, tuple[float, float]] = field(default_factory=dict)
     _by_alias: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     _town_alias: dict[str, tuple[Town, ...]] = field(default_factory=dict)
-    _pools: dict[frozenset[str], tuple[dict[str, list[str]], list[str], int]] = field(default_factory=dict)
+    _pools: dict[tuple[frozenset[str], bool], tuple[dict[str, list[str]], list[str], int]] = field(
+        default_factory=dict
+    )
+    _town_index: dict[str, list[tuple[str, str]]] | None = None
     _scored: dict[tuple[str, int], list[tuple[str, float]]] = field(default_factory=dict)
 
     @classmethod
@@ -235,6 +251,13 @@ class Gazetteer:
             if town.state == state and str(town.number) == number:
                 return town
         return None
+
+    def warm(self, prefer_states: Sequence[Iterable[str]]) -> None:
+        """Build the fuzzy search's pool of the tiers' names now (tens of milliseconds), not on someone's message."""
+        tiers = [set(t) for t in prefer_states if t]
+        states = set().union(*tiers) if tiers else set()
+        self._pool(states)
+        self._pool(states, towns=True)
 
     def each_town(self) -> Iterator[Town]:
         """Every town of the ZIP table, once."""
@@ -371,25 +394,29 @@ class Gazetteer:
         return [k for k in keys if not states or self.counties[k].state in states]
 
     def _fuzzy(self, phrase: str, states: set[str], served: Set[str]) -> PlaceMatch:
+        """A near spelling: county names first (the few that most typos are of), then the towns of the tiers."""
         alias = county_alias(phrase)
-        if len(alias) < 4 or alias in ORDINARY_WORDS:
+        if len(alias) < 4 or alias in ORDINARY_WORDS or all(w in _PLAIN_WORDS for w in alias.split(" ")):
             return _NO_PLACE
-        pool, choices, number = self._pool(states)
-        scored = self._closest(alias, choices, number)
+        scored: list[tuple[str, float, list[str]]] = []
+        for towns in (False, True) if states else (False,):
+            pool, choices, number = self._pool(states, towns)
+            scored += [(a, score, pool[a]) for a, score in self._closest(alias, choices, number)]
+            scored.sort(key=lambda hit: -hit[1])
+            if not scored:
+                continue
+            best_alias, best, keys = scored[0]
+            runner_up = scored[1][1] if len(scored) > 1 else 0.0
+            if best >= ACCEPT_SCORE and best - runner_up >= 6 and len(keys) == 1:
+                found = self.place(keys[0])
+                if isinstance(found, Town):
+                    county = self.counties[found.counties[0]]
+                    return PlaceMatch(county=county, town=found, why="town, by a near spelling")
+                return PlaceMatch(county=found, why="county, by a near spelling")
         if not scored:
             return _NO_PLACE
-        best_alias, best = scored[0]
-        runner_up = scored[1][1] if len(scored) > 1 else 0.0
-        keys = pool[best_alias]
-        if best >= ACCEPT_SCORE and best - runner_up >= 6 and len(keys) == 1:
-            found = self.place(keys[0])
-            if isinstance(found, Town):
-                return PlaceMatch(county=self.counties[found.counties[0]], town=found, why="town, by a near spelling")
-            return PlaceMatch(county=found, why="county, by a near spelling")
-        options: list[str] = []
-        for a, score in scored[:3]:
-            if score >= best - ASK_MARGIN:
-                options.extend(pool[a])
+        best = scored[0][1]
+        options = [k for _, score, keys in scored[:3] if score >= best - ASK_MARGIN for k in keys]
         places = [p for k in _served_first(options, served, self) if (p := self.place(k)) is not None]
         return PlaceMatch(candidates=tuple(places[:3]), why="a near spelling, to confirm")
 
@@ -412,23 +439,36 @@ class Gazetteer:
             self._scored[key] = found
         return found
 
-    def _pool(self, states: set[str]) -> tuple[dict[str, list[str]], list[str], int]:
-        """The names of the counties and towns in `states` (counties only when empty, since typos are forgiven only
-        within the tiers), as a dict of alias to keys and a list, and the pool's number: built once per set of
-        states, since building it walks every alias, which costs more than the fuzzy matching itself."""
-        key = frozenset(states)
+    def _pool(self, states: set[str], towns: bool = False) -> tuple[dict[str, list[str]], list[str], int]:
+        """The names of the counties (or of the towns) in `states` (all counties when empty), as a dict of alias to
+        keys and a list, and the pool's number: built once per set of states, since building it walks every
+        alias, which costs more than the fuzzy matching itself."""
+        key = (frozenset(states), towns)
         found = self._pools.get(key)
         if found is None:
             pool: dict[str, list[str]] = defaultdict(list)
-            for a, keys in self._by_alias.items():
-                pool[a].extend(self._in_states(keys, states))
-            if states:
-                for a, towns in self._town_alias.items():
-                    if not pool.get(a):  # a county of the same name comes first, as in an exact match
-                        pool[a].extend(t.key for t in towns if t.state in states)
+            if towns:
+                by_state = self._towns_by_state()
+                for state in sorted(states):
+                    for a, town_key in by_state.get(state, ()):
+                        if not self._in_states(self._by_alias.get(a, ()), states):  # a county of that name wins
+                            pool[a].append(town_key)
+            else:
+                for a, keys in self._by_alias.items():
+                    pool[a].extend(self._in_states(keys, states))
             pool = {a: keys for a, keys in pool.items() if keys}
             found = self._pools[key] = (pool, list(pool), len(self._pools))
         return found
+
+    def _towns_by_state(self) -> dict[str, list[tuple[str, str]]]:
+        """(alias, key) of every town, by state: made once, so a pool of one state's towns costs only that state."""
+        if self._town_index is None:
+            index: dict[str, list[tuple[str, str]]] = defaultdict(list)
+            for alias, towns in self._town_alias.items():
+                for town in towns:
+                    index[town.state].append((alias, town.key))
+            self._town_index = dict(index)
+        return self._town_index
 
     def _decide(self, keys: list[str], served: Set[str], why: str = "") -> PlaceMatch:
         if len(keys) == 1:

@@ -60,6 +60,9 @@ def read_words(
     languages = (language, *(lang for lang in flow.languages if lang != language))
     for said in flow.understands:
         for lang in languages:
+            quick = said.any_phrase.get(lang)
+            if quick is None or quick.search(folded) is None:
+                continue
             found = first_match(said.phrases.get(lang, ()), folded)
             if found is not None:
                 phrase, where = found
