@@ -14,12 +14,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from bench.traffic import Traffic
+from bot.config import PROJECT_ROOT
 from bot.core.directory_index import DirectoryIndex
 from bot.core.engine import Context, Inbound, step
 from bot.core.flow_loader import load_flow
 from bot.core.session import Session
 from bot.storage.directory_repo import SqlDirectory
-from bot.config import PROJECT_ROOT
 from bot.wiring import MAIN_FLOW, gazetteer, hotlines
 
 CATEGORIES = ("peer-support", "family", "mutual-support", "sober-living", "treatment", "food", "transportation")
@@ -220,7 +220,8 @@ def reading_corpus(settings: Any, traffic: Traffic, extra: int = 2000) -> list[s
     yaml = YAML(typ="safe")
     for path in sorted((settings.flows_dir / "tests").glob("*.yaml")):
         for test in (yaml.load(path.read_text(encoding="utf-8")) or {}).get("tests", []):
-            texts += [str(s.get("send") or s.get("say")) for s in test.get("steps", []) if s.get("send") or s.get("say")]
+            steps = test.get("steps", [])
+            texts += [str(s.get("send") or s.get("say")) for s in steps if s.get("send") or s.get("say")]
     labelled = PROJECT_ROOT / "tests" / "crisis" / "statements.yaml"
     if labelled.exists():
         texts += [str(item["text"]) for item in yaml.load(labelled.read_text(encoding="utf-8")) or []

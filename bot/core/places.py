@@ -405,7 +405,7 @@ class Gazetteer:
             scored.sort(key=lambda hit: -hit[1])
             if not scored:
                 continue
-            best_alias, best, keys = scored[0]
+            _, best, keys = scored[0]
             runner_up = scored[1][1] if len(scored) > 1 else 0.0
             if best >= ACCEPT_SCORE and best - runner_up >= 6 and len(keys) == 1:
                 found = self.place(keys[0])
