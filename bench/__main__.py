@@ -199,6 +199,7 @@ def http(args: argparse.Namespace, database_url: str, redis_url: str, data_dir: 
         "runs": runs,
         "ratio_full_to_bare": float(full_max["rps"]) / float(bare_max["rps"]),
         "ratio_floor_to_bare": float(by_label["floor full speed"]["rps"]) / float(bare_max["rps"]),
+        "ratio_full_to_floor": float(full_max["rps"]) / float(by_label["floor full speed"]["rps"]),
         "memory_mb": memory,
         "memory_mb_at_start": memory_at_start,
     }

@@ -58,6 +58,8 @@ def summary(report: dict[str, Any]) -> str:
                   if r.get("longest_worker_pause")]
         if pauses:
             lines.append("  longest any full worker went without answering (from its log): " + ", ".join(pauses))
+        if "ratio_full_to_floor" in http:
+            lines.append(f"  throughput ratio full / floor: {http['ratio_full_to_floor']:.2f} (the headline)")
         lines.append(f"  throughput ratio full / bare: {http['ratio_full_to_bare']:.2f}")
         if "ratio_floor_to_bare" in http:
             lines.append(f"  throughput ratio floor / bare: {http['ratio_floor_to_bare']:.2f} (signature, form, two "
