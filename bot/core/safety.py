@@ -35,7 +35,8 @@ _CANONICAL = (
 _NOT_WORD = re.compile(r"[^a-z0-9 ]+")
 _NOT_PATTERN = re.compile(r"[^a-z0-9 ()\[\]|~*@_]+")
 _SPACES = re.compile(r"\s+")
-_REPEATS = re.compile(r"([a-z])\1+")
+_RUNS = re.compile(r"([a-z])\1{2,}")  # "killll", "diiie": a letter held down
+_DOUBLE = re.compile(r"([a-z])\1")
 _PATTERN_TOKEN = re.compile(r"~\d*|[()\[\]|]|[^\s()\[\]|~]+")
 _LITERAL = re.compile(r"[a-z0-9]+")
 _LIST_NAME = re.compile(r"@[a-z0-9_]+")
@@ -58,9 +59,9 @@ def normalise(text: str) -> str:
     return f" {_plain(text, _NOT_WORD)} "
 
 
-def squeeze(word: str) -> str:
-    """Doubled letters counted once, so "kill", "kil" and "killl" read alike."""
-    return _REPEATS.sub(r"\1", word)
+def _forgive_doubles(words: str) -> str:
+    """Regex for plain words in which a doubled letter may be typed once ("kil", "pils", "to many")."""
+    return _DOUBLE.sub(r"\1{1,2}", words)
 
 
 @dataclass(frozen=True)
@@ -100,20 +101,20 @@ class Spelling:
     vocabulary: frozenset[str] = frozenset()  # the words the patterns are written in
 
     def apply(self, padded: str) -> str:
-        squeezed = _REPEATS.sub(r"\1", padded)
+        held = _RUNS.sub(r"\1", padded)
         if self.phrases is not None:
-            squeezed = self.phrases.sub(lambda m: self.words[m.group(1)] + " ", squeezed)
-        get = self.words.get
+            held = self.phrases.sub(lambda m: self.words[m.group(1)] + " ", held)
+        words, vocabulary = self.words, self.vocabulary
         out = []
-        for token in squeezed.split():
-            if token in self.words:
-                out.append(self.words[token])
-            elif not token.isalpha() and not token.isdigit():
-                # Letters written as digits: "k1ll", "su1c1de"; only when that makes a word the patterns use.
-                leet = squeeze(token.translate(_LEET))
-                out.append(get(leet, leet) if leet in self.words or leet in self.vocabulary else token)
-            else:
+        for token in held.split():
+            if token in words:
+                out.append(words[token])
+            elif token.isalpha() or token.isdigit() or token in vocabulary:
                 out.append(token)
+            else:
+                # Letters written as digits ("k1ll", "su1c1de"); words like "m30s" are in the vocabulary.
+                leet = _RUNS.sub(r"\1", token.translate(_LEET))
+                out.append(words.get(leet, leet))
         return f" {' '.join(out)} "
 
 
@@ -182,7 +183,7 @@ class _Words:
 
     def literal(self, words: str) -> str:
         """A run of plain words, spelled as the mended message will spell them."""
-        padded = f" {squeeze(words)} "
+        padded = f" {words} "
         for variant, canonical in self.multiword:
             padded = padded.replace(f" {variant} ", f" {canonical} ")
         out = [self.spelling.get(w, w) for w in padded.split()]
@@ -200,7 +201,10 @@ class _Words:
         stem, star = (token[:-1], True) if token.endswith("*") else (token, False)
         if not _LITERAL.fullmatch(stem):
             raise PatternError(f"{where}: {token!r} is not a word (letters and digits, `*` only at its end)")
-        return (re.escape(squeeze(stem)) + "[a-z0-9]*", True) if star else (re.escape(self.literal(stem)), True)
+        if star:
+            self.seen.add(stem)
+            return _forgive_doubles(stem) + "[a-z0-9]*", True
+        return _forgive_doubles(self.literal(stem)), True
 
 
 def _tokens(pattern: str) -> list[str]:
@@ -214,7 +218,7 @@ def _sequence(tokens: list[str], words: _Words, where: str) -> str:
 
     def flush() -> None:
         if run:
-            out.append(words.literal(" ".join(run)) + " ")  # letters and digits only: nothing to escape
+            out.append(_forgive_doubles(words.literal(" ".join(run))) + " ")  # letters and digits: no escaping
             run.clear()
 
     for token in tokens:
@@ -352,12 +356,12 @@ def _read_words(raw: CommentedMap, where: str, problems: list[Problem]) -> _Word
         problems.append(Problem(where, _line(raw, "spellings"), "spellings must map a word to its variants"))
         node = CommentedMap()
     for canonical, variants in node.items():
-        target = squeeze(_plain(str(canonical), _NOT_WORD))
+        target = _plain(str(canonical), _NOT_WORD)
         if not target or not isinstance(variants, list):
             problems.append(Problem(where, _line(node, canonical), f"spellings.{canonical}: give a list of variants"))
             continue
         for variant in variants:
-            plain = squeeze(_plain(str(variant), _NOT_WORD))
+            plain = _plain(str(variant), _NOT_WORD)
             if not plain or plain == target:
                 continue
             if " " in plain:
