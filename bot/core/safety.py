@@ -33,7 +33,7 @@ _CANONICAL = (
     (re.compile(r"\bo\.d\.?(?=\s|$)"), " od "),
 )
 _NOT_WORD = re.compile(r"[^a-z0-9 ]+")
-_NOT_PATTERN = re.compile(r"[^a-z0-9 ()\[\]|~*@_]+")
+_NOT_PATTERN = re.compile(r"[^a-z0-9 ()\[\]|~*@_<>]+")
 _SPACES = re.compile(r"\s+")
 _RUNS = re.compile(r"([a-z])\1{2,}")  # "killll", "diiie": a letter held down
 _DOUBLE = re.compile(r"([a-z])\1")
@@ -41,6 +41,7 @@ _PATTERN_TOKEN = re.compile(r"~\d*|[()\[\]|]|[^\s()\[\]|~]+")
 _LITERAL = re.compile(r"[a-z0-9]+")
 _LIST_NAME = re.compile(r"@[a-z0-9_]+")
 _ANY_WORD = "[a-z0-9]+"
+_NUMBER = "[1-9][0-9]+"  # `<number>`: a number of 10 or more
 _LEET = str.maketrans("013457", "oieast")
 
 
@@ -194,6 +195,8 @@ class _Words:
         """One word of a pattern as regex, and whether it is a real word (not `*`)."""
         if token == "*":
             return _ANY_WORD, False
+        if token == "<number>":
+            return _NUMBER, False
         if token.startswith("@"):
             if not _LIST_NAME.fullmatch(token) or token[1:] not in self.lists:
                 raise PatternError(f"{where}: unknown list {token!r} (lists: {', '.join(sorted(self.lists)) or 'none'})")
@@ -291,7 +294,7 @@ def compile_pattern(pattern: str, words: _Words) -> str:
     if previous_gap:
         raise PatternError(f"{where}: `~` must stand between two words")
     if not required:
-        raise PatternError(f"{where}: needs at least one word that is neither optional nor `*`")
+        raise PatternError(f"{where}: needs at least one word that is neither optional nor `*` or `<number>`")
     return "".join(parts)
 
 
@@ -406,7 +409,11 @@ def _patterns(
             problems.append(Problem(where, _line(node, lang), f"{label}.{lang}: give a list of patterns"))
             continue
         for index, item in enumerate(items):
-            text = str(item)
+            if not isinstance(item, str):
+                line = _item_line(items, index, _line(node, lang))
+                problems.append(Problem(where, line, f"{label}.{lang}: not a line of text (quote a pattern that begins with [ or @)"))
+                continue
+            text = item
             try:
                 out.append((str(lang), text, compile_pattern(text, words)))
             except PatternError as exc:
