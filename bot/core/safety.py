@@ -33,7 +33,7 @@ _CANONICAL = (
     (re.compile(r"\bo\.d\.?(?=\s|$)"), " od "),
 )
 _NOT_WORD = re.compile(r"[^a-z0-9 ]+")
-_NOT_PATTERN = re.compile(r"[^a-z0-9 ()\[\]|~*@_<>]+")
+_NOT_PATTERN = re.compile(r"[^a-z0-9 ()\[\]|~*@_<>$]+")
 _SPACES = re.compile(r"\s+")
 _RUNS = re.compile(r"([a-z])\1{2,}")  # "killll", "diiie": a letter held down
 _DOUBLE = re.compile(r"([a-z])\1")
@@ -284,8 +284,14 @@ def compile_pattern(pattern: str, words: _Words) -> str:
             continue
         if token in (")", "]", "|"):
             raise PatternError(f"{where}: a stray `{token}`")
+        if token == "$":
+            if i != len(tokens) - 1 or not parts:
+                raise PatternError(f"{where}: `$` (the end of the message) can only end a pattern")
+            parts.append("$")
+            i += 1
+            continue
         j = i
-        while j < len(tokens) and tokens[j] not in ("(", "[", ")", "]", "|") and not tokens[j].startswith("~"):
+        while j < len(tokens) and tokens[j] not in ("(", "[", ")", "]", "|", "$") and not tokens[j].startswith("~"):
             j += 1
         run = tokens[i:j]
         parts.append(_sequence(run, words, where))
