@@ -174,6 +174,6 @@ def check(screen: CrisisScreen, crisis_file: Path, statements_file: Path) -> lis
         return list(exc.problems)
     evaluation = evaluate(screen, statements)
     return [
-        Problem(str(crisis_file), 1, f"on {statements_file}: {shortfall}; run `helpline flows crisis-eval` for the misses")
+        Problem(str(crisis_file), 1, f"on {statements_file}: {shortfall}; `helpline flows crisis-eval` lists misses")
         for shortfall in evaluation.shortfalls()
     ]

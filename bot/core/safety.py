@@ -9,9 +9,10 @@ kept, so the person can go on with the menu afterwards.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -34,9 +35,9 @@ _CANONICAL = (
 )
 _NOT_WORD = re.compile(r"[^a-z0-9 ]+")
 _NOT_PATTERN = re.compile(r"[^a-z0-9 ()\[\]|~*@_<>$]+")
-_SPACES = re.compile(r"\s+")
 _RUNS = re.compile(r"([a-z])\1{2,}")  # "killll", "diiie": a letter held down
 _DOUBLE = re.compile(r"([a-z])\1")
+_DOUBLES = re.compile(r"([a-z])\1+")
 _PATTERN_TOKEN = re.compile(r"~\d*|[()\[\]|]|[^\s()\[\]|~]+")
 _LITERAL = re.compile(r"[a-z0-9]+")
 _LIST_NAME = re.compile(r"@[a-z0-9_]+")
@@ -49,9 +50,10 @@ def _plain(text: str, keep: re.Pattern[str]) -> str:
     """Lower case, accents, invisible characters and apostrophes dropped, the rest not in `keep`'s complement
     made spaces."""
     plain = unmask(text.lower()).replace("\u2019", "'").replace("`", "'")
-    for pattern, replacement in _CANONICAL:
-        plain = pattern.sub(replacement, plain)
-    return _SPACES.sub(" ", keep.sub(" ", plain.replace("'", ""))).strip()
+    if "od" in plain or "o.d" in plain:
+        for pattern, replacement in _CANONICAL:
+            plain = pattern.sub(replacement, plain)
+    return " ".join(keep.sub(" ", plain.replace("'", "")).split())
 
 
 def normalise(text: str) -> str:
@@ -85,20 +87,87 @@ class Category:
 
 
 @dataclass(frozen=True)
-class _Compiled:
-    """One category's patterns as one regex: group i+1 is `sources[i]`."""
+class Anchor:
+    """Words of which a message must hold one for a pattern to match: whole words and word beginnings, with
+    doubled letters counted once. A message holding none is not searched with that pattern."""
 
-    category: Category
+    words: frozenset[str]
+    stems: frozenset[str] = frozenset()
+
+    def __or__(self, other: Anchor) -> Anchor:
+        return Anchor(self.words | other.words, self.stems | other.stems)
+
+    @property
+    def rarity(self) -> tuple[int, int]:
+        """Longer words are rarer in messages, so they rule out more of them: the shortest word counts most."""
+        return (min((len(w) for w in self.words | self.stems), default=0), -len(self.words) - len(self.stems))
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """One compiled pattern: the text as written, its language, its regex and its anchor (None: always tried)."""
+
+    source: str
+    language: str
     regex: re.Pattern[str]
-    sources: tuple[tuple[str, str], ...]  # (language, pattern as written)
+    anchor: Anchor | None
+    category: Category | None = None
+
+
+@dataclass(frozen=True)
+class _Index:
+    """Which patterns a message's words can start: each pattern is tried only when its anchor is present."""
+
+    patterns: tuple[Pattern, ...]
+    by_word: dict[str, tuple[int, ...]]
+    by_stem: dict[str, tuple[int, ...]]
+    stem_lengths: tuple[int, ...]
+    always: tuple[int, ...]
+
+    @classmethod
+    def build(cls, patterns: list[Pattern]) -> _Index:
+        by_word: dict[str, list[int]] = {}
+        by_stem: dict[str, list[int]] = {}
+        always = []
+        for i, p in enumerate(patterns):
+            if p.anchor is None:
+                always.append(i)
+                continue
+            for w in p.anchor.words:
+                by_word.setdefault(w, []).append(i)
+            for w in p.anchor.stems:
+                by_stem.setdefault(w, []).append(i)
+        return cls(
+            tuple(patterns),
+            {k: tuple(v) for k, v in by_word.items()},
+            {k: tuple(v) for k, v in by_stem.items()},
+            tuple(sorted({len(k) for k in by_stem})),
+            tuple(always),
+        )
+
+    def candidates(self, words: set[str]) -> list[Pattern]:
+        """The patterns worth trying on a message with these (squeezed) words, in their order."""
+        found = set(self.always)
+        by_word, by_stem = self.by_word, self.by_stem
+        for w in words:
+            hit = by_word.get(w)
+            if hit:
+                found.update(hit)
+            for n in self.stem_lengths:
+                if len(w) < n:
+                    break
+                hit = by_stem.get(w[:n])
+                if hit:
+                    found.update(hit)
+        return [self.patterns[i] for i in sorted(found)]
 
 
 @dataclass(frozen=True)
 class Spelling:
     """How a message's words are brought to the words the patterns are written in."""
 
-    phrases: re.Pattern[str] | None  # multi-word variants ("do not" -> "dont")
-    words: dict[str, str]  # one-word variants, and slips of the patterns' words
+    phrases: re.Pattern[str] | None  # multi-word variants ("any more" -> "anymore")
+    words: dict[str, str]  # one-word variants ("dont" -> "do not"), and slips of the patterns' words
     vocabulary: frozenset[str] = frozenset()  # the words the patterns are written in
 
     def apply(self, padded: str) -> str:
@@ -119,6 +188,9 @@ class Spelling:
         return f" {' '.join(out)} "
 
 
+_EMPTY = _Index((), {}, {}, (), ())
+
+
 @dataclass(frozen=True)
 class CrisisScreen:
     """Phrase patterns per category, the figures of speech that cancel them, and the words of the answer."""
@@ -128,27 +200,31 @@ class CrisisScreen:
     replies: dict[str, dict[str, str]]
     languages: tuple[str, ...]
     source: str = ""
-    compiled: tuple[_Compiled, ...] = field(default=(), repr=False, compare=False)
-    cancel: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
+    index: _Index = field(default=_EMPTY, repr=False, compare=False)  # most urgent category first
+    cancels: _Index = field(default=_EMPTY, repr=False, compare=False)
     spelling: Spelling = field(default_factory=lambda: Spelling(None, {}), repr=False, compare=False)
+
+    def _read(self, text: str) -> tuple[str, set[str]]:
+        padded = self.spelling.apply(normalise(text))
+        words = set(_DOUBLES.sub(r"\1", padded).split())
+        for cancel in self.cancels.candidates(words):
+            padded = cancel.regex.sub("| ", padded)
+        return padded, words
 
     def read(self, text: str) -> str:
         """The words the patterns are matched against: normalised, spelling mended, figures of speech cut out
         (each leaves a `|` no pattern reaches across)."""
-        padded = self.spelling.apply(normalise(text))
-        return self.cancel.sub("| ", padded) if self.cancel is not None else padded
+        return self._read(text)[0]
 
     def match(self, text: str) -> CrisisMatch | None:
         """The most urgent category named in `text`, in any language, or None."""
         if not text or not text.strip():
             return None
-        padded = self.read(text)
-        for compiled in self.compiled:  # most urgent first
-            found = compiled.regex.search(padded)
-            if found is not None and found.lastindex:
-                language, phrase = compiled.sources[found.lastindex - 1]
-                c = compiled.category
-                return CrisisMatch(c.name, c.level, c.overdose, phrase, language)
+        padded, words = self._read(text)
+        for pattern in self.index.candidates(words):
+            if pattern.regex.search(padded) is not None and pattern.category is not None:
+                c = pattern.category
+                return CrisisMatch(c.name, c.level, c.overdose, pattern.source, pattern.language)
         return None
 
     def answer(self, match: CrisisMatch, language: str, channel: str) -> str:
@@ -179,7 +255,7 @@ class _Words:
 
     spelling: dict[str, str]
     multiword: tuple[tuple[str, str], ...]
-    lists: dict[str, str]
+    lists: dict[str, tuple[str, Anchor]]
     seen: set[str] = field(default_factory=set)  # every word written so far: the vocabulary
 
     def literal(self, words: str) -> str:
@@ -191,37 +267,57 @@ class _Words:
         self.seen.update(w for item in out for w in item.split())
         return " ".join(out)
 
-    def word(self, token: str, where: str) -> tuple[str, bool]:
-        """One word of a pattern as regex, and whether it is a real word (not `*`)."""
+    def word(self, token: str, where: str) -> tuple[str, Anchor | None]:
+        """One word of a pattern as regex, and what a message must hold for it (None for `*`, `<number>`)."""
         if token == "*":
-            return _ANY_WORD, False
+            return _ANY_WORD, None
         if token == "<number>":
-            return _NUMBER, False
+            return _NUMBER, None
         if token.startswith("@"):
             if not _LIST_NAME.fullmatch(token) or token[1:] not in self.lists:
-                raise PatternError(f"{where}: unknown list {token!r} (lists: {', '.join(sorted(self.lists)) or 'none'})")
-            return self.lists[token[1:]], True
+                known = ", ".join(sorted(self.lists)) or "none"
+                raise PatternError(f"{where}: unknown list {token!r} (lists: {known})")
+            return self.lists[token[1:]]
         stem, star = (token[:-1], True) if token.endswith("*") else (token, False)
         if not _LITERAL.fullmatch(stem):
             raise PatternError(f"{where}: {token!r} is not a word (letters and digits, `*` only at its end)")
         if star:
             self.seen.add(stem)
-            return _forgive_doubles(stem) + "[a-z0-9]*", True
-        return _forgive_doubles(self.literal(stem)), True
+            return _forgive_doubles(stem) + "[a-z0-9]*", Anchor(frozenset(), frozenset({_squeeze(stem)}))
+        return self.run([stem])
+
+
+    def run(self, tokens: list[str]) -> tuple[str, Anchor]:
+        """Plain words in a row; the longest of them anchors it."""
+        canonical = self.literal(" ".join(tokens))
+        longest = max(canonical.split(), key=len)
+        return _forgive_doubles(canonical), Anchor(frozenset({_squeeze(longest)}))
+
+
+def _squeeze(word: str) -> str:
+    return _DOUBLES.sub(r"\1", word)
+
+
+def _best(anchors: list[Anchor | None]) -> Anchor | None:
+    found = [a for a in anchors if a is not None]
+    return max(found, key=lambda a: a.rarity) if found else None
 
 
 def _tokens(pattern: str) -> list[str]:
     return _PATTERN_TOKEN.findall(_plain(pattern, _NOT_PATTERN))
 
 
-def _sequence(tokens: list[str], words: _Words, where: str) -> str:
-    """Plain words in a row (one alternative of a group), as regex ending in a space."""
-    out = []
+def _sequence(tokens: list[str], words: _Words, where: str) -> tuple[str, Anchor | None]:
+    """Words in a row (one choice of a group, or the words between gaps), as regex ending in a space."""
+    out: list[str] = []
+    anchors: list[Anchor | None] = []
     run: list[str] = []
 
     def flush() -> None:
         if run:
-            out.append(_forgive_doubles(words.literal(" ".join(run))) + " ")  # letters and digits: no escaping
+            regex, anchor = words.run(run)
+            out.append(regex + " ")  # letters, digits and `{1,2}`: nothing to escape
+            anchors.append(anchor)
             run.clear()
 
     for token in tokens:
@@ -229,19 +325,22 @@ def _sequence(tokens: list[str], words: _Words, where: str) -> str:
             run.append(token)
         else:
             flush()
-            out.append(words.word(token, where)[0] + " ")
+            regex, anchor = words.word(token, where)
+            out.append(regex + " ")
+            anchors.append(anchor)
     flush()
-    return "".join(out)
+    return "".join(out), _best(anchors)
 
 
-def compile_pattern(pattern: str, words: _Words) -> str:
-    """A pattern as a regex over a padded, normalised message (see the syntax in flows/crisis.yaml)."""
+def compile_pattern(pattern: str, words: _Words) -> tuple[str, Anchor | None]:
+    """A pattern as a regex over a padded, normalised message (see the syntax in flows/crisis.yaml), and the
+    words a message must hold for it to match."""
     tokens = _tokens(pattern)
     where = repr(pattern.strip())
     if not tokens:
         raise PatternError(f"{where}: empty pattern")
     parts: list[str] = []
-    required = False
+    anchors: list[Anchor | None] = []
     previous_gap = True  # a pattern cannot begin with a gap
     i = 0
     while i < len(tokens):
@@ -264,8 +363,8 @@ def compile_pattern(pattern: str, words: _Words) -> str:
             except ValueError:
                 raise PatternError(f"{where}: `{token}` is not closed with `{close}`") from None
             inner = tokens[i + 1 : end]
-            if any(t in ("(", "[", ")", "]") for t in inner):
-                raise PatternError(f"{where}: groups cannot be nested")
+            if any(t in ("(", "[", ")", "]", "$") or t.startswith("~") for t in inner):
+                raise PatternError(f"{where}: groups cannot be nested or hold `~` or `$`")
             alternatives: list[list[str]] = [[]]
             for t in inner:
                 if t == "|":
@@ -274,10 +373,15 @@ def compile_pattern(pattern: str, words: _Words) -> str:
                     alternatives[-1].append(t)
             if any(not a for a in alternatives):
                 raise PatternError(f"{where}: an empty choice in `{token}...{close}` (optional words go in [ ])")
-            body = "|".join(_sequence(a, words, where) for a in alternatives)
+            compiled = [_sequence(a, words, where) for a in alternatives]
+            body = "|".join(regex for regex, _ in compiled)
             if token == "(":
                 parts.append(f"(?:{body})")
-                required = required or all(any(words.word(t, where)[1] for t in a) for a in alternatives)
+                if all(anchor is not None for _, anchor in compiled):
+                    union = compiled[0][1]
+                    for _, anchor in compiled[1:]:
+                        union = union | anchor  # type: ignore[operator]
+                    anchors.append(union)
             else:
                 parts.append(f"(?:{body})?")
             i = end + 1
@@ -293,15 +397,16 @@ def compile_pattern(pattern: str, words: _Words) -> str:
         j = i
         while j < len(tokens) and tokens[j] not in ("(", "[", ")", "]", "|", "$") and not tokens[j].startswith("~"):
             j += 1
-        run = tokens[i:j]
-        parts.append(_sequence(run, words, where))
-        required = required or any(words.word(t, where)[1] for t in run)
+        regex, anchor = _sequence(tokens[i:j], words, where)
+        parts.append(regex)
+        anchors.append(anchor)
         i = j
     if previous_gap:
         raise PatternError(f"{where}: `~` must stand between two words")
-    if not required:
+    anchor = _best(anchors)
+    if anchor is None:
         raise PatternError(f"{where}: needs at least one word that is neither optional nor `*` or `<number>`")
-    return "".join(parts)
+    return "".join(parts), anchor
 
 
 def _slips(word: str) -> Iterator[str]:
@@ -377,7 +482,7 @@ def _read_words(raw: CommentedMap, where: str, problems: list[Problem]) -> _Word
                 multiword.append((plain, target))
             else:
                 spelling[plain] = target
-    lists: dict[str, str] = {}
+    lists: dict[str, tuple[str, Anchor]] = {}
     node = raw.get("lists") or CommentedMap()
     if not isinstance(node, CommentedMap):
         problems.append(Problem(where, _line(raw, "lists"), "lists must map a name to its words"))
@@ -387,24 +492,35 @@ def _read_words(raw: CommentedMap, where: str, problems: list[Problem]) -> _Word
         if not _LIST_NAME.fullmatch(f"@{name}") or not isinstance(items, list) or not items:
             problems.append(Problem(where, _line(node, name), f"lists.{name}: a lower-case name and a list of words"))
             continue
-        entries = []
+        entries: set[str] = set()
+        anchor = Anchor(frozenset())
         for index, item in enumerate(items):
             tokens = _tokens(str(item))
             try:
                 if not tokens or any(not (_LITERAL.fullmatch(t) or t.endswith("*")) for t in tokens):
                     raise PatternError(f"{str(item)!r}: list entries are plain words (`*` may end one)")
-                entries.append(_sequence(tokens, plain_words, repr(str(item))).rstrip(" "))
+                regex, entry_anchor = _sequence(tokens, plain_words, repr(str(item)))
+                entries.add(regex.rstrip(" "))
+                anchor = anchor | entry_anchor  # type: ignore[operator]
             except PatternError as exc:
                 problems.append(Problem(where, _item_line(items, index, _line(node, name)), f"lists.{name}: {exc}"))
-        lists[str(name)] = "(?:" + "|".join(sorted(set(entries), key=len, reverse=True)) + ")"
+        lists[str(name)] = ("(?:" + "|".join(sorted(entries, key=len, reverse=True)) + ")", anchor)
     return _Words(spelling, tuple(multiword), lists, plain_words.seen)
 
 
 def _patterns(
-    node: object, label: str, languages: tuple[str, ...], words: _Words, where: str, line: int, problems: list[Problem]
-) -> list[tuple[str, str, str]]:
-    """(language, pattern as written, regex) for each pattern under a per-language mapping."""
-    out: list[tuple[str, str, str]] = []
+    node: object,
+    label: str,
+    languages: tuple[str, ...],
+    words: _Words,
+    where: str,
+    line: int,
+    problems: list[Problem],
+    lead: str = " ",
+) -> list[Pattern]:
+    """Each pattern under a per-language mapping, compiled; `lead` starts each at a word (a plain space lets the
+    regex engine skip ahead to the first word; cuts take a lookbehind, so that two cuts can stand side by side)."""
+    out: list[Pattern] = []
     if not isinstance(node, CommentedMap):
         problems.append(Problem(where, line, f"{label}: give patterns per language (en: [...])"))
         return out
@@ -417,11 +533,12 @@ def _patterns(
         for index, item in enumerate(items):
             if not isinstance(item, str):
                 line = _item_line(items, index, _line(node, lang))
-                problems.append(Problem(where, line, f"{label}.{lang}: not a line of text (quote a pattern that begins with [ or @)"))
+                hint = "not a line of text (quote a pattern that begins with [, * or @)"
+                problems.append(Problem(where, line, f"{label}.{lang}: {hint}"))
                 continue
-            text = item
             try:
-                out.append((str(lang), text, compile_pattern(text, words)))
+                regex, anchor = compile_pattern(item, words)
+                out.append(Pattern(item, str(lang), re.compile(lead + regex), anchor))
             except PatternError as exc:
                 problems.append(Problem(where, _item_line(items, index, _line(node, lang)), f"{label}.{lang}: {exc}"))
     return out
@@ -429,13 +546,20 @@ def _patterns(
 
 def parse_crisis(text: str, where: str) -> CrisisScreen:
     """Read and check crisis phrases from YAML text; `where` names it in problems."""
+    return _parse(text, where)
+
+
+@functools.lru_cache(maxsize=8)
+def _parse(text: str, where: str) -> CrisisScreen:
+    """Compiling several hundred patterns takes a good part of a second: the same file, read again by another
+    worker's reload or app, is compiled once."""
     raw = read_yaml(text, where)
     problems: list[Problem] = []
     if not isinstance(raw, CommentedMap):
         raise FlowError([Problem(where, 1, "the crisis file must be a mapping")])
     languages = tuple(str(x) for x in raw.get("languages") or ["en"])
     words = _read_words(raw, where, problems)
-    categories: list[tuple[Category, list[tuple[str, str, str]]]] = []
+    categories: list[tuple[Category, list[Pattern]]] = []
     cats = raw.get("categories")
     if not isinstance(cats, CommentedMap) or not cats:
         problems.append(Problem(where, _line(raw, "categories"), "categories are missing"))
@@ -446,32 +570,30 @@ def parse_crisis(text: str, where: str) -> CrisisScreen:
             continue
         level = str(node.get("level", ""))
         if level not in LEVELS:
-            problems.append(Problem(where, _line(cats, name), f"category {name!r}: level must be one of {list(LEVELS)}"))
+            problem = f"category {name!r}: level must be one of {list(LEVELS)}"
+            problems.append(Problem(where, _line(cats, name), problem))
         found = _patterns(
             node.get("phrases"), f"category {name!r}", languages, words, where, _line(cats, name), problems
         )
         if not found:
             problems.append(Problem(where, _line(cats, name), f"category {name!r} has no phrases"))
-        category = Category(str(name), level, bool(node.get("overdose", False)), tuple(p for _, p, _ in found))
-        categories.append((category, found))
-    cancels = _patterns(raw.get("except") or CommentedMap(), "except", languages, words, where, _line(raw, "except"),
-                        problems)
+        category = Category(str(name), level, bool(node.get("overdose", False)), tuple(p.source for p in found))
+        categories.append((category, [replace(p, category=category) for p in found]))
+    cancels = _patterns(
+        raw.get("except") or CommentedMap(), "except", languages, words, where, _line(raw, "except"), problems, "(?<= )"
+    )
     replies = _read_replies(raw, languages, where, problems)
     if problems:
         raise FlowError(problems)
-    compiled = []
-    for category, found in sorted(categories, key=lambda c: _rank(c[0]), reverse=True):
-        regex = re.compile("(?<= )(?:" + "|".join(f"({r})" for _, _, r in found) + ")")
-        compiled.append(_Compiled(category, regex, tuple((lang, p) for lang, p, _ in found)))
-    cancel = re.compile("(?<= )(?:" + "|".join(r for _, _, r in cancels) + ")") if cancels else None
+    ranked = sorted(categories, key=lambda c: _rank(c[0]), reverse=True)  # stable: file order within a rank
     return CrisisScreen(
         tuple(c for c, _ in categories),
-        tuple(p for _, p, _ in cancels),
+        tuple(p.source for p in cancels),
         replies,
         languages,
         where,
-        tuple(compiled),
-        cancel,
+        _Index.build([p for _, found in ranked for p in found]),
+        _Index.build(cancels),
         _spelling(words),
     )
 

@@ -6,7 +6,6 @@ import re
 import unicodedata
 
 _PUNCT = re.compile(r"[^\w\s]")
-_SPACE = re.compile(r"\s+")
 # Marks (accents, variation selectors) and format characters (zero-width spaces and joiners U+200B-U+200D,
 # word joiner U+2060, byte-order mark U+FEFF, soft hyphen U+00AD, bidi marks and isolates): a reader sees none
 # of them, so they must not split or hide a word.
@@ -31,7 +30,7 @@ def fold(text: str) -> str:
     """Lower-case, strip accents, punctuation and invisible characters, collapse spaces: `"  St. Johns!! "` ->
     `"st johns"`."""
     plain = unmask(text).replace("&", " and ").replace("'", "").replace("\u2019", "")
-    return _SPACE.sub(" ", _PUNCT.sub(" ", plain.lower())).strip()
+    return " ".join(_PUNCT.sub(" ", plain.lower()).split())
 
 
 def words(text: str) -> list[str]:
