@@ -72,12 +72,12 @@ class Score:
     def ok(self) -> bool:
         return self.rate >= RECALL_TARGET if self.crisis else self.rate <= FALSE_POSITIVE_LIMIT
 
-    def describe(self) -> str:
+    def describe(self, width: int = 0) -> str:
         what = "recall" if self.crisis else "false positives"
         target = f">= {RECALL_TARGET:.2f}" if self.crisis else f"<= {FALSE_POSITIVE_LIMIT:.0%}"
         shown = f"{self.rate:.3f}" if self.crisis else f"{self.rate:.1%}"
         wrong = self.total - self.right
-        return f"{self.language} {self.label:<9} {what} {shown} ({wrong} of {self.total} wrong; target {target})"
+        return f"{self.language} {self.label:<{width}} {what} {shown} ({wrong} of {self.total} wrong; target {target})"
 
 
 @dataclass(frozen=True)
@@ -159,7 +159,8 @@ def explain(outcome: Outcome) -> str:
 def report(evaluation: Evaluation, source: str) -> list[str]:
     """What `helpline flows crisis-eval` prints."""
     lines = [f"{len(evaluation.outcomes)} statements from {source}"]
-    lines += [("  " if s.ok else "! ") + s.describe() for s in evaluation.scores]
+    width = max(len(label) for label in CLASSES)
+    lines += [("  " if s.ok else "! ") + s.describe(width) for s in evaluation.scores]
     misses = evaluation.misses
     lines.append(f"{len(misses)} miss(es)" + (":" if misses else ""))
     lines += ["  " + explain(o) for o in misses]
