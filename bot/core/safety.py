@@ -37,7 +37,13 @@ _NOT_WORD = re.compile(r"[^a-z0-9 ]+")
 _NOT_PATTERN = re.compile(r"[^a-z0-9 ()\[\]|~*@_<>$]+")
 _RUNS = re.compile(r"([a-z])\1{2,}")  # "killll", "diiie": a letter held down
 _DOUBLE = re.compile(r"([a-z])\1")
-_DOUBLES = re.compile(r"([a-z])\1+")
+# Words so common in messages that a pattern is better anchored on another of its words.
+_COMMON = frozenset(
+    "a an and are at be but can did do does for from get go going got had has have he her him his how i if in is it"
+    " its just like me my no not now of off on or out she so that the them then there they this to up was we what"
+    " when where who will with would you your want know feel think really el ella en es esta estoy la las lo los me"
+    " mi mis no para pero por que se si su te todo un una y ya yo".split()
+)
 _PATTERN_TOKEN = re.compile(r"~\d*|[()\[\]|]|[^\s()\[\]|~]+")
 _LITERAL = re.compile(r"[a-z0-9]+")
 _LIST_NAME = re.compile(r"@[a-z0-9_]+")
@@ -88,8 +94,8 @@ class Category:
 
 @dataclass(frozen=True)
 class Anchor:
-    """Words of which a message must hold one for a pattern to match: whole words and word beginnings, with
-    doubled letters counted once. A message holding none is not searched with that pattern."""
+    """Words of which a message must hold one for a pattern to match: whole words and word beginnings, each as
+    typed with its doubled letters once or twice. A message holding none is not searched with that pattern."""
 
     words: frozenset[str]
     stems: frozenset[str] = frozenset()
@@ -100,7 +106,8 @@ class Anchor:
     @property
     def rarity(self) -> tuple[int, int]:
         """Longer words are rarer in messages, so they rule out more of them: the shortest word counts most."""
-        return (min((len(w) for w in self.words | self.stems), default=0), -len(self.words) - len(self.stems))
+        shortest = min((1 if w in _COMMON else len(w) for w in self.words | self.stems), default=0)
+        return (shortest, -len(self.words) - len(self.stems))
 
 
 @dataclass(frozen=True)
@@ -206,7 +213,7 @@ class CrisisScreen:
 
     def _read(self, text: str) -> tuple[str, set[str]]:
         padded = self.spelling.apply(normalise(text))
-        words = set(_DOUBLES.sub(r"\1", padded).split())
+        words = set(padded.split())
         for cancel in self.cancels.candidates(words):
             padded = cancel.regex.sub("| ", padded)
         return padded, words
@@ -283,19 +290,29 @@ class _Words:
             raise PatternError(f"{where}: {token!r} is not a word (letters and digits, `*` only at its end)")
         if star:
             self.seen.add(stem)
-            return _forgive_doubles(stem) + "[a-z0-9]*", Anchor(frozenset(), frozenset({_squeeze(stem)}))
+            return _forgive_doubles(stem) + "[a-z0-9]*", Anchor(frozenset(), _typed_once(stem))
         return self.run([stem])
 
 
     def run(self, tokens: list[str]) -> tuple[str, Anchor]:
         """Plain words in a row; the longest of them anchors it."""
         canonical = self.literal(" ".join(tokens))
-        longest = max(canonical.split(), key=len)
-        return _forgive_doubles(canonical), Anchor(frozenset({_squeeze(longest)}))
+        rarest = max(canonical.split(), key=lambda w: 0 if w in _COMMON else len(w))
+        return _forgive_doubles(canonical), Anchor(_typed_once(rarest))
 
 
-def _squeeze(word: str) -> str:
-    return _DOUBLES.sub(r"\1", word)
+def _typed_once(word: str) -> frozenset[str]:
+    """A word as it may be typed, each doubled letter twice or once ("kill", "kil")."""
+    forms = {""}
+    i = 0
+    while i < len(word):
+        if i + 1 < len(word) and word[i] == word[i + 1]:
+            forms = {f + word[i] for f in forms} | {f + word[i] * 2 for f in forms}
+            i += 2
+        else:
+            forms = {f + word[i] for f in forms}
+            i += 1
+    return frozenset(forms)
 
 
 def _best(anchors: list[Anchor | None]) -> Anchor | None:
