@@ -153,7 +153,7 @@ class _Index:
         )
 
     def candidates(self, words: set[str]) -> list[Pattern]:
-        """The patterns worth trying on a message with these (squeezed) words, in their order."""
+        """The patterns worth trying on a message with these words, in their order."""
         found = set(self.always)
         by_word, by_stem = self.by_word, self.by_stem
         for w in words:
@@ -293,9 +293,8 @@ class _Words:
             return _forgive_doubles(stem) + "[a-z0-9]*", Anchor(frozenset(), _typed_once(stem))
         return self.run([stem])
 
-
     def run(self, tokens: list[str]) -> tuple[str, Anchor]:
-        """Plain words in a row; the longest of them anchors it."""
+        """Plain words in a row, anchored on the rarest of them."""
         canonical = self.literal(" ".join(tokens))
         rarest = max(canonical.split(), key=lambda w: 0 if w in _COMMON else len(w))
         return _forgive_doubles(canonical), Anchor(_typed_once(rarest))
@@ -349,7 +348,7 @@ def _sequence(tokens: list[str], words: _Words, where: str) -> tuple[str, Anchor
     return "".join(out), _best(anchors)
 
 
-def compile_pattern(pattern: str, words: _Words) -> tuple[str, Anchor | None]:
+def _compile(pattern: str, words: _Words) -> tuple[str, Anchor | None]:
     """A pattern as a regex over a padded, normalised message (see the syntax in flows/crisis.yaml), and the
     words a message must hold for it to match."""
     tokens = _tokens(pattern)
@@ -554,7 +553,7 @@ def _patterns(
                 problems.append(Problem(where, line, f"{label}.{lang}: {hint}"))
                 continue
             try:
-                regex, anchor = compile_pattern(item, words)
+                regex, anchor = _compile(item, words)
                 out.append(Pattern(item, str(lang), re.compile(lead + regex), anchor))
             except PatternError as exc:
                 problems.append(Problem(where, _item_line(items, index, _line(node, lang)), f"{label}.{lang}: {exc}"))
