@@ -28,6 +28,7 @@ MAX_GAP = 9
 # words this long or longer (shorter words collide with other words too often: "bridge" and "bride").
 SWAP_MIN = 6
 DROP_MIN = 8
+KNOWN_WORDS = 50_000  # words whose patterns are kept, per index, before the memo starts again
 
 _CANONICAL = (
     (re.compile(r"\bo\.?d\.?(?:'e?d|ed)\b"), " overdosed "),
@@ -130,6 +131,7 @@ class _Index:
     by_stem: dict[str, tuple[int, ...]]
     stem_lengths: tuple[int, ...]
     always: tuple[int, ...]
+    known: dict[str, tuple[int, ...]] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def build(cls, patterns: list[Pattern]) -> _Index:
@@ -155,18 +157,26 @@ class _Index:
     def candidates(self, words: set[str]) -> list[Pattern]:
         """The patterns worth trying on a message with these words, in their order."""
         found = set(self.always)
-        by_word, by_stem = self.by_word, self.by_stem
+        known = self.known
         for w in words:
-            hit = by_word.get(w)
+            hit = known.get(w)
+            if hit is None:
+                hit = self._lookup(w)
             if hit:
                 found.update(hit)
-            for n in self.stem_lengths:
-                if len(w) < n:
-                    break
-                hit = by_stem.get(w[:n])
-                if hit:
-                    found.update(hit)
         return [self.patterns[i] for i in sorted(found)]
+
+    def _lookup(self, word: str) -> tuple[int, ...]:
+        """The patterns a word can start, kept: the same words come back in message after message."""
+        hit = list(self.by_word.get(word, ()))
+        for n in self.stem_lengths:
+            if len(word) < n:
+                break
+            hit += self.by_stem.get(word[:n], ())
+        if len(self.known) >= KNOWN_WORDS:
+            self.known.clear()
+        self.known[word] = found = tuple(hit)
+        return found
 
 
 @dataclass(frozen=True)
@@ -215,12 +225,12 @@ class CrisisScreen:
         padded = self.spelling.apply(normalise(text))
         words = set(padded.split())
         for cancel in self.cancels.candidates(words):
-            padded = cancel.regex.sub("| ", padded)
+            padded = cancel.regex.sub(" | ", padded)
         return padded, words
 
     def read(self, text: str) -> str:
         """The words the patterns are matched against: normalised, spelling mended, figures of speech cut out
-        (each leaves a `|` no pattern reaches across)."""
+        (each leaves a `|` no pattern reaches across, with the spaces around it)."""
         return self._read(text)[0]
 
     def match(self, text: str) -> CrisisMatch | None:
@@ -532,10 +542,9 @@ def _patterns(
     where: str,
     line: int,
     problems: list[Problem],
-    lead: str = " ",
 ) -> list[Pattern]:
-    """Each pattern under a per-language mapping, compiled; `lead` starts each at a word (a plain space lets the
-    regex engine skip ahead to the first word; cuts take a lookbehind, so that two cuts can stand side by side)."""
+    """Each pattern under a per-language mapping, compiled to begin with the space before its first word (which
+    lets the regex engine skip ahead to that word)."""
     out: list[Pattern] = []
     if not isinstance(node, CommentedMap):
         problems.append(Problem(where, line, f"{label}: give patterns per language (en: [...])"))
@@ -554,7 +563,7 @@ def _patterns(
                 continue
             try:
                 regex, anchor = _compile(item, words)
-                out.append(Pattern(item, str(lang), re.compile(lead + regex), anchor))
+                out.append(Pattern(item, str(lang), re.compile(" " + regex), anchor))
             except PatternError as exc:
                 problems.append(Problem(where, _item_line(items, index, _line(node, lang)), f"{label}.{lang}: {exc}"))
     return out
@@ -595,9 +604,8 @@ def _parse(text: str, where: str) -> CrisisScreen:
             problems.append(Problem(where, _line(cats, name), f"category {name!r} has no phrases"))
         category = Category(str(name), level, bool(node.get("overdose", False)), tuple(p.source for p in found))
         categories.append((category, [replace(p, category=category) for p in found]))
-    cancels = _patterns(
-        raw.get("except") or CommentedMap(), "except", languages, words, where, _line(raw, "except"), problems, "(?<= )"
-    )
+    cancels = _patterns(raw.get("except") or CommentedMap(), "except", languages, words, where, _line(raw, "except"),
+                        problems)
     replies = _read_replies(raw, languages, where, problems)
     if problems:
         raise FlowError(problems)

@@ -10,6 +10,8 @@ _PUNCT = re.compile(r"[^\w\s]")
 # word joiner U+2060, byte-order mark U+FEFF, soft hyphen U+00AD, bidi marks and isolates): a reader sees none
 # of them, so they must not split or hide a word.
 _UNSEEN = frozenset({"Mn", "Me", "Cf"})
+_ACCENTS = re.compile("[\u0300-\u036f]")  # the marks of Latin letters, the common case, without a lookup
+_NOT_ASCII = re.compile(r"[^\x00-\x7f]")
 # Cyrillic and Greek letters drawn like Latin ones, as they are slipped into a Latin word.
 _LOOKALIKE = str.maketrans(
     "аеорсухіјѕԁһӏԛԝАВЕКМНОРСТХІЈЅ" "οικνρτυχαΑΒΕΖΗΙΚΜΝΟΡΤΥΧ",
@@ -22,8 +24,14 @@ def unmask(text: str) -> str:
     NFKC does), accents and invisible characters dropped, look-alike Cyrillic and Greek letters read as Latin."""
     if text.isascii():
         return text
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if unicodedata.category(ch) not in _UNSEEN).translate(_LOOKALIKE)
+    plain = _ACCENTS.sub("", unicodedata.normalize("NFKD", text))
+    if not plain.isascii():
+        plain = _NOT_ASCII.sub(_seen, plain).translate(_LOOKALIKE)
+    return plain
+
+
+def _seen(found: re.Match[str]) -> str:
+    return "" if unicodedata.category(found.group()) in _UNSEEN else found.group()
 
 
 def fold(text: str) -> str:

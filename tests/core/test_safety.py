@@ -255,7 +255,8 @@ def test_an_exception_cuts_only_what_it_matches() -> None:
     screen = one_pattern("want to die", cut="dying to")
     assert screen.match("i'm dying to see you") is None
     assert screen.match("i'm dying to see you but i want to die") is not None
-    assert one_pattern("want to die", cut="want to").match("i want to die") is None  # the cut reaches no further
+    assert one_pattern("want to die", cut="want to").match("i want to die") is None  # cut words are gone
+    assert one_pattern("hurt myself", cut="cut myself shaving").match("cut myself shaving hurt myself") is not None
 
 
 @pytest.mark.parametrize(
