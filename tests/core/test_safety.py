@@ -362,3 +362,9 @@ def test_a_bad_pattern_in_the_shipped_file_is_reported_at_its_line(tmp_path: Pat
     broken.write_text("\n".join(lines) + "\n")
     with pytest.raises(FlowError, match=rf"crisis.yaml:{at + 1}: category 'self_harm'.en: .*is not closed"):
         load_crisis(broken)
+
+
+def test_no_county_name_is_read_as_a_crisis(screen: CrisisScreen, context: Context) -> None:
+    # People answer "which county?" with names like Wake, Hope, Blue Earth or Gunnison.
+    read = [c.label for c in context.places.counties.values() if screen.match(c.label) is not None]
+    assert read == []
