@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from bot.admin import crisis_eval
 from bot.config import Settings
 from bot.core.directory import Phone, Resource
 from bot.core.flow import Flow
@@ -64,13 +65,17 @@ def flow_files(flows_dir: Path) -> list[Path]:
     )
 
 
-def check_crisis_file(path: Path) -> FlowReport:
-    """The crisis phrase file loads (its own checks live in `bot.core.safety`)."""
+def check_crisis_file(path: Path, statements: Path | None = crisis_eval.DEFAULT_SET) -> FlowReport:
+    """The crisis phrase file loads (its own checks live in `bot.core.safety`) and, when the labelled
+    statements are there, still hears them as well as it must."""
     report = FlowReport(Path(path), kind="crisis phrases")
     try:
-        load_crisis(Path(path))
+        screen = load_crisis(Path(path))
     except FlowError as exc:
         report.problems = list(exc.problems)
+        return report
+    if statements is not None and Path(statements).exists():
+        report.problems = crisis_eval.check(screen, Path(path), Path(statements))
     return report
 
 
