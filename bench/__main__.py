@@ -75,6 +75,8 @@ def micro(args: argparse.Namespace, database_url: str) -> list[dict[str, Any]]:
         init_database(bundled, PROJECT_ROOT / "data")
         print("micro-benchmarks: bundled data ...", flush=True)
         runs.append(m.run("bundled data/", SqlDirectory(make_session_factory(bundled)), settings, args.samples))
+        print("micro-benchmarks: reading one message ...", flush=True)
+        runs[-1]["reading"] = m.reading(settings, SqlDirectory(make_session_factory(bundled)))
         bundled.dispose()
     if args.services:
         national = make_engine(database_url)
@@ -197,6 +199,7 @@ def http(args: argparse.Namespace, database_url: str, redis_url: str, data_dir: 
         "runs": runs,
         "ratio_full_to_bare": float(full_max["rps"]) / float(bare_max["rps"]),
         "ratio_floor_to_bare": float(by_label["floor full speed"]["rps"]) / float(bare_max["rps"]),
+        "ratio_full_to_floor": float(full_max["rps"]) / float(by_label["floor full speed"]["rps"]),
         "memory_mb": memory,
         "memory_mb_at_start": memory_at_start,
     }

@@ -1,4 +1,5 @@
-"""In-process micro-benchmarks: per-call microseconds of the engine's step and the directory lookups.
+"""In-process micro-benchmarks: per-call microseconds of the engine's step, the crisis screen and the directory
+lookups.
 
 Each is timed call by call (perf_counter_ns) over a sample of realistic inputs, and set beside a baseline: a dict
 lookup of the very same answer, precomputed. Times are what one CPU did while the machine was shared; compare
@@ -14,12 +15,14 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from bench.traffic import Traffic
+from bot.config import PROJECT_ROOT
 from bot.core.directory_index import DirectoryIndex
 from bot.core.engine import Context, Inbound, step
 from bot.core.flow_loader import load_flow
+from bot.core.safety import CrisisScreen, load_crisis
 from bot.core.session import Session
 from bot.storage.directory_repo import SqlDirectory
-from bot.wiring import MAIN_FLOW, gazetteer, hotlines
+from bot.wiring import CRISIS_FILE, MAIN_FLOW, gazetteer, hotlines
 
 CATEGORIES = ("peer-support", "family", "mutual-support", "sober-living", "treatment", "food", "transportation")
 RADIUS_MILES = 25.0
@@ -94,7 +97,34 @@ def make_context(index: DirectoryIndex, settings: Any) -> Context:
         prefer_states=(home, tuple(s for s in states if s not in home)),
         sms_budget=settings.sms_segment_budget,
         zip_radius_miles=RADIUS_MILES,
+        crisis=load_crisis(settings.flows_dir / CRISIS_FILE),
     )
+
+
+def crisis_inputs(traffic: Traffic, samples: int, seed: int = 6) -> tuple[list[tuple[str]], list[tuple[str]]]:
+    """What the crisis screen reads: every labelled statement (tests/crisis/, when there) and as many ordinary
+    texts of scripted conversations; and apart, long messages (4 to 12 of those run together)."""
+    from bot.admin.crisis_eval import DEFAULT_SET, load_statements
+
+    rng = random.Random(seed)
+    labelled = [s.text for s in load_statements(DEFAULT_SET)] if DEFAULT_SET.exists() else []
+    ordinary: list[str] = []
+    while len(ordinary) < max(samples - len(labelled), len(labelled)):
+        ordinary.extend(traffic.script())
+    texts = labelled + ordinary
+    rng.shuffle(texts)
+    pool = labelled or ordinary
+    long = [". ".join(rng.choice(pool) for _ in range(rng.randint(4, 12))) for _ in range(max(100, samples // 10))]
+    return [(t,) for t in texts], [(t,) for t in long]
+
+
+def crisis_screen(screen: CrisisScreen, traffic: Traffic, samples: int) -> list[dict[str, Any]]:
+    """`CrisisScreen.match` alone, as every text and every spoken phrase is read, beside a dict lookup."""
+    texts, long = crisis_inputs(traffic, samples)
+    return [
+        beside_baseline("crisis screen (CrisisScreen.match), statements and texts", screen.match, texts),
+        beside_baseline("crisis screen, long messages (4-12 statements)", screen.match, long),
+    ]
 
 
 def run(label: str, sql: SqlDirectory, settings: Any, samples: int = 3000, seed: int = 6) -> dict[str, Any]:
@@ -123,6 +153,7 @@ def run(label: str, sql: SqlDirectory, settings: Any, samples: int = 3000, seed:
 
     results = [
         beside_baseline("engine step (one message, whole reply)", step, engine_inputs(ctx, traffic, samples // 5)),
+        *crisis_screen(load_crisis(settings.flows_dir / CRISIS_FILE), traffic, samples),
         beside_baseline("lookup by county", index.services_in_county, list(zip(counties, cats, strict=True))),
         beside_baseline("lookup by ZIP", by_zip, list(zip(zips, cats, strict=True))),
         beside_baseline("lookup by ZIP with distance", by_zip_near, list(zip(zips, cats, strict=True))),
@@ -208,3 +239,66 @@ def stages(database_url: str, redis_url: str, data_dir: Any, samples: int = 1000
         parts.redis.flushdb()
         parts.db_engine.dispose()
     return {"directory": "wired app, benchmark database", "results": results}
+
+
+def reading_corpus(settings: Any, traffic: Traffic, extra: int = 2000) -> list[str]:
+    """Messages as people write them: every message of the shipped transcripts (texts and calls), the crisis
+    statements of the labelled set when it is there, and the benchmark traffic's scripted messages."""
+    from ruamel.yaml import YAML
+
+    texts: list[str] = []
+    yaml = YAML(typ="safe")
+    for path in sorted((settings.flows_dir / "tests").glob("*.yaml")):
+        for test in (yaml.load(path.read_text(encoding="utf-8")) or {}).get("tests", []):
+            steps = test.get("steps", [])
+            texts += [str(s.get("send") or s.get("say")) for s in steps if s.get("send") or s.get("say")]
+    labelled = PROJECT_ROOT / "tests" / "crisis" / "statements.yaml"
+    if labelled.exists():
+        texts += [str(item["text"]) for item in yaml.load(labelled.read_text(encoding="utf-8")) or []
+                  if isinstance(item, dict) and "text" in item]
+    while len(texts) < extra:
+        texts += traffic.script()
+    return texts
+
+
+def reading(settings: Any, sql: SqlDirectory, seed: int = 6) -> dict[str, Any]:
+    """What reading one message costs, in-process, against the whole US place table: the crisis screen, the flow's
+    phrases and the place, alone and together (a fresh gazetteer, so no answer is remembered from a warm-up)."""
+    from bot.core.reading import read_words
+    from bot.core.text import fold
+    from bot.storage.gazetteer_cache import load_gazetteer
+
+    places = load_gazetteer(None)
+    _, index = sql.read_listings(lambda listings: DirectoryIndex.build(listings, places.centroids))
+    ctx = make_context(index, settings)
+    places.warm(ctx.prefer_states)  # as the running app does when it builds its context
+    crisis = load_crisis(settings.flows_dir / CRISIS_FILE)
+    texts = reading_corpus(settings, Traffic(places, seed))
+    flow, prefer, served = ctx.flow, ctx.prefer_states, index.counties_served
+
+    def words(text: str) -> object:
+        return read_words(flow, places, fold(text), "en", prefer, served)
+
+    def whole(text: str) -> object:
+        return crisis.match(text) or read_words(flow, places, fold(text), "en", prefer, served)
+
+    inputs = [(t,) for t in texts]
+    # The first pass over the corpus is timed on its own: it is the one that meets every phrase for the first time.
+    first = time_calls(whole, inputs, 1)
+    results = [
+        {"name": "reading one message, first sight (crisis screen, phrases, place)", **first},
+        beside_baseline("reading one message (crisis screen, phrases, place)", whole, inputs),
+        beside_baseline("  phrases and place alone", words, inputs),
+    ]
+    return {"messages": len(texts), "towns": sum(1 for _ in places.each_town()), "results": results}
+
+
+if __name__ == "__main__":
+    # `python -m bench.micro`: the crisis screen alone, without a database (the full run is `python -m bench`).
+    from bot.config import load_settings
+
+    settings = load_settings({"HELPLINE_DEV": "1", "HASH_SECRET": "bench", "INSTANCE_DIR": "/nonexistent"})
+    for r in crisis_screen(load_crisis(settings.flows_dir / CRISIS_FILE), Traffic(gazetteer(), 6), 3000):
+        print(f"{r['name']}: {r['calls']} calls, p50 {r['p50_us']:.1f} us, p99 {r['p99_us']:.1f} us (quietest round "
+              f"{r['p99_us_quietest_round']:.1f} us), max {r['max_us']:.1f} us; a dict lookup: p50 "
+              f"{r['baseline']['p50_us']:.2f} us, p99 {r['baseline']['p99_us']:.2f} us")

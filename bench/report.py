@@ -22,6 +22,13 @@ def summary(report: dict[str, Any]) -> str:
                          f"   {b['p50_us']:8.2f} {b['p99_us']:8.2f}")
         lines.append("  (p50, p99 over 5 rounds; p99 q.: of the quietest round; dict: a dict lookup of the same "
                      "answer)")
+        reading = run.get("reading")
+        if reading:
+            lines.append(f"  reading one message: {reading['messages']} messages, against {reading['towns']} towns "
+                         "and every county:")
+            for r in reading["results"]:
+                quiet = r.get("p99_us_quietest_round", r["p99_us"])
+                lines.append(f"  {r['name']:58} {r['p50_us']:9.1f} {r['p99_us']:9.1f} {quiet:9.1f}")
     stages = report.get("stages")
     if stages:
         lines.append("\nwhere one text's time goes (in-process, real Redis and database), microseconds per call:")
@@ -51,6 +58,8 @@ def summary(report: dict[str, Any]) -> str:
                   if r.get("longest_worker_pause")]
         if pauses:
             lines.append("  longest any full worker went without answering (from its log): " + ", ".join(pauses))
+        if "ratio_full_to_floor" in http:
+            lines.append(f"  throughput ratio full / floor: {http['ratio_full_to_floor']:.2f} (the headline)")
         lines.append(f"  throughput ratio full / bare: {http['ratio_full_to_bare']:.2f}")
         if "ratio_floor_to_bare" in http:
             lines.append(f"  throughput ratio floor / bare: {http['ratio_floor_to_bare']:.2f} (signature, form, two "

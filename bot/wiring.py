@@ -136,9 +136,11 @@ def make_context(settings: Settings, flow: Flow, directory: Directory, crisis: C
         log.error("could not read served states from the database: %s", type(exc).__name__)
         served = ()
     prefer = (settings.home_states, tuple(s for s in served if s not in settings.home_states))
+    places = gazetteer()
+    places.warm(prefer)
     return Context(
         flow=flow,
-        places=gazetteer(),
+        places=places,
         directory=directory,
         hotlines=hotlines(settings),
         prefer_states=prefer,

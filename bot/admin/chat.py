@@ -3,8 +3,9 @@
 By text (the default) each reply is shown as the phone shows it, under a line giving its segment count,
 encoding and length. As a caller (`--voice`) a line of digits, `*` or `#` is keys pressed (`32114#` is a ZIP
 code) and anything else is words said aloud; each reply is what the caller hears. Lines starting with `/`
-are commands: /sms, /voice, /reset, /state, /help, /quit. When standard input is not a terminal the lines are
-read from it, so a conversation can be scripted: `printf 'hi\n1\nvolusia\n' | helpline chat`.
+are commands: /sms, /voice, /reset, /state, /help, /quit. Under each reply a `read as:` line says why the message
+was read as it was (the phrase, place or rule). When standard input is not a terminal the lines are read from it,
+so a conversation can be scripted: `printf 'hi\n1\nvolusia\n' | helpline chat`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import click
 from bot.admin.preview import sms_preview, voice_preview
 from bot.admin.sandbox import sandbox_context
 from bot.config import Settings
-from bot.core.engine import Context, Inbound, step
+from bot.core.engine import Context, Inbound, Turn, step
 from bot.core.flow_loader import FlowError, load_flow
 from bot.core.session import Session
 
@@ -55,9 +56,10 @@ class Chat:
             inbound = Inbound(text=line, channel=self.channel)
         turn = step(self.context, self.session, inbound)
         self.session = turn.session
+        why = "".join(f"\n  read as: {reason}" for reason in _reasons(turn))
         if self.voice:
             words = voice_preview(turn.reply)
-            return _box(f"caller hears  [state: {self.session.state}]", words)
+            return _box(f"caller hears  [state: {self.session.state}]", words) + why
         body, measured = sms_preview(turn.reply)
         head = (
             f"{measured.segments} segment{'s' if measured.segments != 1 else ''}, {measured.encoding}, "
@@ -65,7 +67,7 @@ class Chat:
         )
         if measured.segments > self.context.sms_budget:
             head += f"  OVER THE BUDGET OF {self.context.sms_budget}"
-        return _box(head, body)
+        return _box(head, body) + why
 
     def command(self, line: str) -> str | None:
         """Handle a /command; None means quit."""
@@ -89,6 +91,13 @@ class Chat:
                 return "(no conversation yet)"
             return f"(state {s.state}, language {s.language}, vars {dict(s.vars)}, back to {list(s.history)})"
         return HELP
+
+
+def _reasons(turn: Turn) -> tuple[str, ...]:
+    """Why the engine read the message as it did; crisis answers name their category."""
+    tags = turn.reply.tags
+    crisis = tuple(f"crisis screen: {tag.removeprefix('crisis:')}" for tag in tags if tag.startswith("crisis:"))
+    return crisis + turn.why
 
 
 def _box(head: str, body: str) -> str:

@@ -11,13 +11,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from bot.admin import crisis_eval
 from bot.config import Settings
 from bot.core.directory import Phone, Resource
 from bot.core.flow import Flow
 from bot.core.flow_check import Budget, Measured, check_flow, longest_resources, segment_report
 from bot.core.flow_loader import FlowError, Problem, parse_flow
 from bot.core.flow_schema import schema_problems
-from bot.core.places import Gazetteer
+from bot.core.places import Gazetteer, county_alias
 from bot.core.safety import load_crisis
 from bot.storage.data_check import Finding, blocking, check_data
 from bot.storage.data_files import Dataset
@@ -66,13 +67,17 @@ def flow_files(flows_dir: Path) -> list[Path]:
     )
 
 
-def check_crisis_file(path: Path) -> FlowReport:
-    """The crisis phrase file loads (its own checks live in `bot.core.safety`)."""
+def check_crisis_file(path: Path, statements: Path | None = crisis_eval.DEFAULT_SET) -> FlowReport:
+    """The crisis phrase file loads (its own checks live in `bot.core.safety`) and, when the labelled
+    statements are there, still hears them as well as it must."""
     report = FlowReport(Path(path), kind="crisis phrases")
     try:
-        load_crisis(Path(path))
+        screen = load_crisis(Path(path))
     except FlowError as exc:
         report.problems = list(exc.problems)
+        return report
+    if statements is not None and Path(statements).exists():
+        report.problems = crisis_eval.check(screen, Path(path), Path(statements))
     return report
 
 
@@ -115,12 +120,15 @@ def make_budget(settings: Settings, resources: Sequence[Resource], served: Itera
     """The worst case the segment check measures: longest county names and listings, the real footer."""
     h = hotlines(settings)
     labels = tuple(sorted((c.label for c in places.counties.values()), key=len)[-3:])
+    towns = tuple(sorted((t.label for t in places.each_town()), key=len)[-3:])
     return Budget(
         hotlines=h,
         segments=settings.sms_segment_budget,
         resources=longest_resources(resources, h),
         county_labels=labels,
         served_labels=tuple(served),
+        town_labels=towns,
+        county_names=frozenset(county_alias(c.name) for c in places.counties.values()),
     )
 
 
@@ -182,5 +190,18 @@ def check_data_dir(
 ) -> DataReport:
     """Check the data folder (categories.yaml and resources.yaml)."""
     places = places or gazetteer()
-    dataset, findings = check_data(Path(data_dir), places, today=today, stale_days=settings.data_stale_days)
+    dataset, findings = check_data(
+        Path(data_dir), places, today=today, stale_days=settings.data_stale_days, offered=offered_topics(settings)
+    )
     return DataReport(Path(data_dir), dataset, findings)
+
+
+def offered_topics(settings: Settings) -> set[str]:
+    """The topics the flows in `FLOWS_DIR` offer (of those that load: a broken flow is its own check's problem)."""
+    topics: set[str] = set()
+    for path in flow_files(settings.flows_dir):
+        try:
+            topics.update(parse_flow(path.read_text(encoding="utf-8"), str(path)).topics)
+        except (OSError, UnicodeDecodeError, FlowError):
+            continue
+    return topics

@@ -94,6 +94,35 @@ def _echo_segments(report: checks.FlowReport, budget: int) -> None:
         click.echo(f"    {what:<{width}}{columns}".rstrip())
 
 
+@flows.command("crisis-eval")
+@click.argument("statements", required=False, type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option(
+    "--crisis",
+    "crisis_file",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    help="Crisis phrase file (default FLOWS_DIR/crisis.yaml).",
+)
+def flows_crisis_eval(statements: Path | None, crisis_file: Path | None) -> None:
+    """Score the crisis screen on labelled STATEMENTS (default tests/crisis/statements.yaml): recall and false
+    positives per class and language, and every miss; exits 1 below the targets."""
+    from bot.admin import crisis_eval
+    from bot.core.flow_loader import FlowError
+    from bot.core.safety import load_crisis
+    from bot.wiring import CRISIS_FILE
+
+    settings = offline_settings()
+    source = statements or crisis_eval.DEFAULT_SET
+    try:
+        screen = load_crisis(crisis_file or settings.flows_dir / CRISIS_FILE)
+        evaluation = crisis_eval.evaluate(screen, crisis_eval.load_statements(source))
+    except FlowError as exc:
+        _echo_problems([str(p) for p in exc.problems])
+        sys.exit(1)
+    _echo_problems(crisis_eval.report(evaluation, str(source)))
+    if not evaluation.ok:
+        sys.exit(1)
+
+
 @flows.command("test")
 @click.argument("directory", required=False, type=EXISTING_DIR)
 @click.option("--data", "data_dir", type=EXISTING_DIR, help="Data folder for the directory (default DATA_DIR).")

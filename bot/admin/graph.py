@@ -2,7 +2,7 @@
 
 Every state is a box (its name and the start of its text), every option an arrow labelled with its digit
 and label (marked when it is only for texts or only for calls), a place question's arrow to the results,
-and the global words (MENU, BACK, HELP, MORE, a county or ZIP) from an "any state" node.
+and the global words (MENU, BACK, HELP, MORE, a place) and the topics said in words from an "any state" node.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def edges(flow: Flow) -> list[tuple[str, str, str]]:
         for o in state.options:
             out.append((state.name, o.goto or state.name, _option_label(o, lang)))  # `do:` stays
         for name, target in goto_fields(state):
-            what = "county or ZIP found" if state.expect == "place" and name == "goto" else name
+            what = "town, county or ZIP found" if state.expect == "place" and name == "goto" else name
             out.append((state.name, target, what))
     return out
 
@@ -58,8 +58,15 @@ def global_edges(flow: Flow) -> list[tuple[str, str]]:
     words = {action: "/".join(w.upper() for w in ws[:1]) for action, ws in GLOBAL_WORDS.items()}
     out = [(words.get("menu", "MENU"), flow.start), (f"{words.get('back', 'BACK')}: previous state", "")]
     out.append((f"{words.get('help', 'HELP')}: help, same state", ""))
-    out.append(("a county or ZIP", flow.results_state))
+    out.append(("a town, county or ZIP (with a topic in words: that topic)", flow.results_state))
     asking = place_state(flow)
+    by_target: dict[str, list[str]] = {}
+    for said in flow.understands:
+        if said.topic and not said.answer:
+            by_target.setdefault(said.goto or asking or flow.results_state, []).append(said.topic)
+    for target, topics in by_target.items():
+        named = topics[0] if len(topics) == 1 else f"{len(topics)} topics"
+        out.append((f"a need in words ({named})", target))
     if asking:
         out.append(("NO to 'did you mean'", asking))
     out.append(("MORE: next page", flow.results_state))

@@ -1,10 +1,12 @@
 """The flow engine: (context, session, inbound message) -> (new session, reply), for texts and calls alike.
 
-Order of reading a message, in every state: on calls first the keys and words every call understands (0 or
-"operator" for a person, star to repeat, 9 for more time); then global words (MENU, BACK, HELP), paging
-(MORE), an open "did you mean" question, the state's own options, and then a county or ZIP, which works
-anywhere. Calls also bring events (the call began, a transfer ended) and count the tries in a row that
-went unheard or not understood: after two, the caller is put through to a person.
+Order of reading a message, in every state: the crisis screen first; on calls the keys and words every call
+understands (0 or "operator" for a person, star to repeat, 9 for more time); then global words (MENU, BACK,
+HELP), paging (MORE), an open question ("did you mean", "which would help most"), the state's own digits and
+keywords, then what `reading` finds in the words (a question to answer, a topic, a place: "NA meetings near
+Port Orange" goes straight to the results), then a keyword inside a sentence. Calls also bring events (the call
+began, a transfer ended) and count the tries in a row that went unheard or not understood: after two, the
+caller is put through to a person; a texter who is not understood twice in a row is offered the 24/7 line.
 The engine never formats for a channel; `render` does, and the hotlines ride on every `Reply`.
 
 Language: a new conversation takes the language its first message is clearly in (`language.detect`),
@@ -19,9 +21,10 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from bot.core import language
-from bot.core.directory import County, Directory
-from bot.core.flow import GLOBAL_WORDS, LANGUAGE_KEY, VOICE_KEYS, VOICE_WORDS, Flow, Option, State
-from bot.core.places import US_STATES, Gazetteer, PlaceMatch
+from bot.core.directory import County, Directory, Resource
+from bot.core.flow import GLOBAL_WORDS, LANGUAGE_KEY, VOICE_KEYS, VOICE_WORDS, Flow, Option, Said, State
+from bot.core.places import US_STATES, Gazetteer, Place, PlaceMatch, Town
+from bot.core.reading import Reading, read_words
 from bot.core.render import fit, offer_fits, spoken_line
 from bot.core.reply import Choice, Hotlines, Reply, Section, TextedList
 from bot.core.safety import CrisisScreen
@@ -51,6 +54,11 @@ _SPACED_DIGITS = re.compile(r"^[\d\s.,-]+$")
 _STATE_NAMES = {
     code: " ".join(w if w == "of" else w.capitalize() for w in name.split()) for name, code in US_STATES.items()
 }
+
+TOPIC_PENDING = "topic:"
+"""Prefix of a pending answer that is a topic ("which would help most?"), beside county and town keys."""
+PLACE_VARS = ("county", "zip", "near", "also")
+"""Session variables that say where the person is: a county, and the ZIP, town and other counties of a town."""
 
 MISSES_BEFORE_CONNECT = 2
 """Silent or not-understood tries in a row, on a call, after which the caller is put through to a person."""
@@ -100,6 +108,8 @@ class Turn:
     session: Session
     reply: Reply
     missed: bool = False
+    why: tuple[str, ...] = ()
+    """How the message was read (which word, phrase, place or rule), for `helpline chat` and transcripts."""
 
 
 def new_session(flow: Flow, language: str | None = None) -> Session:
@@ -192,7 +202,21 @@ def _step(ctx: Context, session: Session | None, inbound: Inbound, returning: bo
         turn = _count_miss(ctx, session, turn)
         if turn.session.offered_person:
             turn = replace(turn, session=replace(turn.session, offered_person=False))
+    else:
+        turn = _count_text_miss(ctx, session, turn)
     return replace(turn, session=replace(turn.session, turns=turn.session.turns + 1))
+
+
+def _count_text_miss(ctx: Context, before: Session | None, turn: Turn) -> Turn:
+    """By text: the second try in a row that is not understood also offers a person, plainly, with the number."""
+    if not turn.missed:
+        return replace(turn, session=replace(turn.session, misses=0)) if turn.session.misses else turn
+    misses = (before.misses if before is not None else 0) + 1
+    turn = replace(turn, session=replace(turn.session, misses=misses))
+    if misses < MISSES_BEFORE_CONNECT:
+        return turn
+    offer = ctx.flow.message("offer_person", turn.session.language).format_map(_values(ctx, turn.session))
+    return replace(_with_notice(turn, offer), why=(*turn.why, f"not understood {misses} times in a row"))
 
 
 def _heard(inbound: Inbound) -> str:
@@ -323,14 +347,64 @@ def _read(ctx: Context, session: Session, folded: str, channel: str, doubtful: b
         session = replace(session, pending=())
     option = _pick_option(state, folded, lang, channel, session)
     if option is not None:
-        if option.do == "repeat":
-            return _show(ctx, session, session.state, channel)
-        if option.do == "text_list":
-            return _text_list(ctx, session, state, channel)
-        moved = session.goto(option.goto).with_vars(**option.sets)
-        return _show(ctx, moved, option.goto, channel)
-    if folded and not (folded.isdigit() and len(folded) < 5):
-        return _read_place(ctx, session, state, folded, channel, doubtful)
+        return _take_option(ctx, session, state, option, channel)
+    if not folded or (folded.isdigit() and len(folded) < 5):
+        return None
+    reading = read_words(
+        flow, ctx.places, folded, lang, ctx.prefer_states, ctx.directory.counties_served,
+        session.vars.get("topic", DEFAULT_TOPIC),
+    )  # fmt: skip
+    turn = _understood(ctx, session, state, reading, channel, doubtful)
+    if turn is not None:
+        return replace(turn, why=(*reading.why, *turn.why))
+    option = _pick_contained(state, folded, lang, channel, session)
+    if option is not None:
+        turn = _take_option(ctx, session, state, option, channel)
+        return replace(turn, why=(f"keyword of option {option.key} inside the message",))
+    if state.expect == "place":
+        notice = flow.message("place_unknown", lang, channel)
+        return replace(_show(ctx, session, session.state, channel, notice), missed=True)
+    return None
+
+
+def _take_option(ctx: Context, session: Session, state: State, option: Option, channel: str) -> Turn:
+    if option.do == "repeat":
+        return _show(ctx, session, session.state, channel)
+    if option.do == "text_list":
+        return _text_list(ctx, session, state, channel)
+    moved = session.goto(option.goto).with_vars(**option.sets)
+    return _show(ctx, moved, option.goto, channel)
+
+
+def _understood(
+    ctx: Context, session: Session, state: State, reading: Reading, channel: str, doubtful: bool
+) -> Turn | None:
+    """Act on what the words said: answer a question, choose a topic (with its place, at once), or a place."""
+    flow, lang = ctx.flow, session.language
+    answer = reading.answer.said.answer if reading.answer is not None else None
+    notice = answer.get(lang, flow.default_language) if answer is not None else ""
+    place = reading.place
+    if len(reading.topics) > 1:
+        asked = _with_place(ctx, session, place) if place.found else session
+        pending = tuple(TOPIC_PENDING + h.said.topic for h in reading.topics[:4])
+        return _question(ctx, replace(asked, pending=pending), channel, notice)
+    if reading.topics:
+        said: Said = reading.topics[0].said
+        chosen = session.with_vars(topic=said.topic)
+        if said.goto:
+            return _show(ctx, chosen.goto(said.goto), said.goto, channel, notice)
+        if reading.names_place:
+            return _place_turn(ctx, chosen, state, place, channel, doubtful, notice)
+        if state.show == "resources" and chosen.vars.get("county") in ctx.places.counties:
+            # Asked for another topic on a results page: the same place, the new topic.
+            return _show(ctx, chosen, state.name, channel, notice)
+        target = _place_state(flow) or flow.start
+        return _show(ctx, chosen.goto(target), target, channel, notice)
+    if reading.answer is not None:
+        reply = Reply(ctx.hotlines, text=notice, hint=flow.message("go_on", lang, channel), expect="none")
+        return Turn(session, reply)
+    if reading.names_place:
+        return _place_turn(ctx, session, state, place, channel, doubtful)
     return None
 
 
@@ -354,6 +428,7 @@ def _options(state: State, channel: str, session: Session) -> list[Option]:
 
 
 def _pick_option(state: State, folded: str, language: str, channel: str, session: Session) -> Option | None:
+    """The option whose digit, or one of whose keywords, is the whole message."""
     options = _options(state, channel, session)
     for o in options:
         if folded == o.key_for(channel):
@@ -361,6 +436,12 @@ def _pick_option(state: State, folded: str, language: str, channel: str, session
     for o in options:
         if folded in o.keywords.get(language, ()):
             return o
+    return None
+
+
+def _pick_contained(state: State, folded: str, language: str, channel: str, session: Session) -> Option | None:
+    """The one option with a keyword inside the message (none when two options' keywords are there)."""
+    options = _options(state, channel, session)
     contained = [o for o in options if _any_word(o.keywords.get(language, ())).search(folded)]
     return contained[0] if len(contained) == 1 else None
 
@@ -373,43 +454,57 @@ def _any_word(keywords: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(r"\b(?:" + "|".join(re.escape(k) for k in keywords) + r")\b")
 
 
-def _read_place(
-    ctx: Context, session: Session, state: State, folded: str, channel: str, doubtful: bool = False
-) -> Turn | None:
+def _place_turn(
+    ctx: Context, session: Session, state: State, match: PlaceMatch, channel: str, doubtful: bool = False,
+    notice: str = "",
+) -> Turn:
+    """Results for a place read from a message, or the question that settles which place it is."""
     flow = ctx.flow
-    topic = session.vars.get("topic", DEFAULT_TOPIC)
-    match: PlaceMatch = ctx.places.resolve(folded, ctx.prefer_states, ctx.directory.counties_served(topic))
     lang = session.language
     if match.county is not None and doubtful and not match.zip_code:
-        # The recogniser was unsure what it heard: confirm the county rather than read the wrong one.
-        match = PlaceMatch(candidates=(match.county,))
+        # The recogniser was unsure what it heard: confirm the place rather than read the wrong one.
+        match = PlaceMatch(candidates=(match.town or match.county,))
     if match.county is not None:
-        return _show_results(ctx, session, match.county, channel, match.zip_code or "")
+        return _show_results(ctx, session, match.county, channel, match.zip_code or "", match.town, notice)
     if match.candidates:
-        return _question(ctx, replace(session, pending=tuple(c.key for c in match.candidates)), channel)
-    if match.zip_unknown:
-        zip_code = match.zip_code or ""
-        said = " ".join(zip_code) if channel == "voice" else zip_code
-        notice = flow.message("zip_unknown", lang, channel).format_map(_Vars(zip=said))
-        return replace(_show(ctx, session, session.state, channel, notice), missed=True)
-    if state.expect == "place":
-        return replace(_show(ctx, session, session.state, channel, flow.message("place_unknown", lang, channel)),
-                       missed=True)
-    return None
+        return _question(ctx, replace(session, pending=tuple(c.key for c in match.candidates)), channel, notice)
+    zip_code = match.zip_code or ""
+    said = " ".join(zip_code) if channel == "voice" else zip_code
+    unknown = flow.message("zip_unknown", lang, channel).format_map(_Vars(zip=said))
+    return replace(_show(ctx, session, session.state, channel, f"{notice} {unknown}".strip()), missed=True)
 
 
 def _question(ctx: Context, session: Session, channel: str, notice: str = "") -> Turn:
-    """Ask which of the pending counties the person meant ("Did you mean ...?")."""
+    """Ask which of the pending places (or topics) the person meant ("Did you mean ...?", "Which state?")."""
     flow, lang = ctx.flow, session.language
-    counties = [ctx.places.counties[k] for k in session.pending if k in ctx.places.counties]
-    if len(counties) == 1:
-        county = _place_name(counties[0], channel)
+    topics = [k.removeprefix(TOPIC_PENDING) for k in session.pending if k.startswith(TOPIC_PENDING)]
+    if topics:
+        labels = [_sentence(flow.topic_label(t, lang)) for t in topics]
+        choices = tuple(Choice(str(i), label, label) for i, label in enumerate(labels, 1))
+        question = flow.message("which_topic", lang, channel)
+        return Turn(session, Reply(ctx.hotlines, text=question, notice=notice, choices=choices, expect="choice"))
+    places = _pending_places(ctx, session)
+    if len(places) == 1:
+        county = _place_name(places[0], channel)
         question = flow.message("did_you_mean", lang, channel).format_map(_Vars(county=county))
         return Turn(session, Reply(ctx.hotlines, text=question, notice=notice, expect="confirm", language=lang))
-    choices = tuple(Choice(str(i), c.label, _place_name(c, channel)) for i, c in enumerate(counties, 1))
+    towns = [p for p in places if isinstance(p, Town)]
+    if len(towns) == len(places) and len({t.name for t in towns}) == 1:
+        # One town name in several states: which one, each with its county so the person can tell them apart.
+        question = flow.message("which_state", lang, channel).format_map(_Vars(place=towns[0].name))
+        choices = tuple(
+            Choice(str(i), f"{t.label} ({ctx.places.counties[t.counties[0]].name})", _place_name(t, channel))
+            for i, t in enumerate(towns, 1)
+        )
+        return Turn(session, Reply(ctx.hotlines, text=question, notice=notice, choices=choices, expect="choice"))
+    choices = tuple(Choice(str(i), c.label, _place_name(c, channel)) for i, c in enumerate(places, 1))
     question = flow.message("did_you_mean_many", lang, channel)
     return Turn(session, Reply(ctx.hotlines, text=question, notice=notice, choices=choices, expect="choice",
                                language=lang))
+
+
+def _pending_places(ctx: Context, session: Session) -> list[Place]:
+    return [p for k in session.pending if (p := ctx.places.place(k)) is not None]
 
 
 def _again(ctx: Context, session: Session, channel: str, notice: str = "") -> Turn:
@@ -420,8 +515,18 @@ def _again(ctx: Context, session: Session, channel: str, notice: str = "") -> Tu
 
 
 def _answer_pending(ctx: Context, session: Session, folded: str, channel: str) -> Turn | None:
-    counties = [ctx.places.counties[k] for k in session.pending if k in ctx.places.counties]
-    chosen: County | None = None
+    topics = [k.removeprefix(TOPIC_PENDING) for k in session.pending if k.startswith(TOPIC_PENDING)]
+    if topics:
+        if not (folded.isdigit() and 1 <= int(folded) <= len(topics)):
+            return None
+        chosen_topic = replace(session, pending=()).with_vars(topic=topics[int(folded) - 1])
+        county = ctx.places.counties.get(chosen_topic.vars.get("county", ""))
+        if county is not None:
+            return _show(ctx, chosen_topic.goto(ctx.flow.results_state), ctx.flow.results_state, channel)
+        target = _place_state(ctx.flow) or ctx.flow.start
+        return _show(ctx, chosen_topic.goto(target), target, channel)
+    counties = _pending_places(ctx, session)
+    chosen: Place | None = None
     # On a call a single "did you mean" is answered 1 for yes, 2 for no.
     said_no = folded in NO or (channel == "voice" and len(counties) == 1 and folded == "2")
     if folded in YES and len(counties) == 1:
@@ -435,6 +540,9 @@ def _answer_pending(ctx: Context, session: Session, folded: str, channel: str) -
         chosen = counties[int(folded) - 1]
     if chosen is None:
         return None
+    if isinstance(chosen, Town):
+        county = ctx.places.counties[chosen.counties[0]]
+        return _show_results(ctx, replace(session, pending=()), county, channel, chosen.zip_code, chosen)
     return _show_results(ctx, replace(session, pending=()), chosen, channel)
 
 
@@ -445,17 +553,30 @@ def _place_state(flow: Flow) -> str | None:
     return None
 
 
-def _show_results(ctx: Context, session: Session, county: County, channel: str, zip_code: str = "") -> Turn:
-    vars_ = {"county": county.key}
-    if "topic" not in session.vars:
-        vars_["topic"] = DEFAULT_TOPIC
-    if zip_code:
-        vars_["zip"] = zip_code  # a search from a ZIP code measures distances from it
+def _show_results(
+    ctx: Context, session: Session, county: County, channel: str, zip_code: str = "", town: Town | None = None,
+    notice: str = "",
+) -> Turn:
     target = ctx.flow.results_state
-    moved = session.goto(target)
-    if "zip" in moved.vars and not zip_code:
-        moved = replace(moved, vars={k: v for k, v in moved.vars.items() if k != "zip"})
-    return _show(ctx, moved.with_vars(**vars_), target, channel)
+    moved = _with_place(ctx, session.goto(target), PlaceMatch(county=county, zip_code=zip_code or None, town=town))
+    if "topic" not in moved.vars:
+        moved = moved.with_vars(topic=DEFAULT_TOPIC)
+    return _show(ctx, moved, target, channel, notice)
+
+
+def _with_place(ctx: Context, session: Session, match: PlaceMatch) -> Session:
+    """The session placed: its county, and for a ZIP or a town the point distances are measured from (a town's
+    ZIP nearest its centre), the town's name and the other counties it reaches into."""
+    assert match.county is not None
+    vars_ = {k: v for k, v in session.vars.items() if k not in PLACE_VARS}
+    vars_["county"] = match.county.key
+    if match.town is not None:
+        vars_.update(zip=match.town.zip_code, near=match.town.label)
+        if len(match.town.counties) > 1:
+            vars_["also"] = ",".join(match.town.counties[1:])
+    elif match.zip_code:
+        vars_["zip"] = match.zip_code  # a search from a ZIP code measures distances from it
+    return replace(session, vars=vars_)
 
 
 def _show(
@@ -517,9 +638,20 @@ def _result_sections(ctx: Context, session: Session, county: County, channel: st
                 _Vars(values, county=_place_name(near.county, channel), miles=str(round(near.miles)))
             )
             sections.append(Section(title, near.resources))
+    town = session.vars.get("near", "")
+    for other_key in filter(None, session.vars.get("also", "").split(",")):
+        # A town across a county line: each county's own listings too, nearest the town first.
+        other = ctx.places.counties.get(other_key)
+        shown = {r.id for s in sections for r in s.resources} | {r.id for r in result.around}
+        extra = _also_in(ctx, other, zip_code, topic, shown) if other is not None else ()
+        if extra and other is not None:
+            title = flow.message("also_in", lang, channel).format_map(
+                _Vars(values, place=town.split(",")[0], county=_place_name(other, channel))
+            )
+            sections.append(Section(title, extra))
     if result.around:
         title = flow.message("within", lang, channel).format_map(
-            _Vars(values, miles=f"{result.radius:g}", zip=result.zip_code)
+            _Vars(values, miles=f"{result.radius:g}", zip=town or result.zip_code)
         )
         sections.append(Section(title, result.around))
     if result.national:
@@ -527,11 +659,21 @@ def _result_sections(ctx: Context, session: Session, county: County, channel: st
     return tuple(sections)
 
 
-def _place_name(county: County, channel: str) -> str:
+def _also_in(ctx: Context, county: County, zip_code: str, topic: str, shown: set[str]) -> tuple[Resource, ...]:
+    """`county`'s own listings for someone at `zip_code`, nearest first, less those already shown."""
+    origin = ctx.places.zip_point(zip_code)
+    if origin is None:
+        found = tuple(ctx.directory.services_in_county(county, topic))
+    else:
+        found = ctx.directory.services_near(county, origin, topic, 0.0, 10).in_county
+    return tuple(r for r in found if r.id not in shown and not r.national)
+
+
+def _place_name(place: Place, channel: str) -> str:
     """`Volusia County, FL` in a text; `Volusia County, Florida` aloud (a caller should not hear "F L")."""
     if channel == "voice":
-        return f"{county.name}, {_STATE_NAMES.get(county.state, county.state)}"
-    return county.label
+        return f"{place.name}, {_STATE_NAMES.get(place.state, place.state)}"
+    return place.label
 
 
 def _sentence(text: str) -> str:

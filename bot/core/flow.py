@@ -6,9 +6,11 @@ objects, so a running engine never meets a half-valid flow.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from bot.core.language import SWITCH_WORDS
+from bot.core.phrases import Phrase
 
 GLOBAL_WORDS: dict[str, tuple[str, ...]] = {
     "menu": ("menu", "main menu", "start over", "restart", "home", "inicio", "menu principal"),
@@ -67,6 +69,11 @@ DEFAULT_VOICE_MESSAGES: dict[str, str] = {
 
 DEFAULT_MESSAGES: dict[str, str] = {
     "within": "Also within {miles} miles of {zip}:",
+    "also_in": "{place} also reaches into {county}:",
+    "which_topic": "Which would help most? Reply with a number:",
+    "which_state": "Which {place} do you mean? Reply with a number:",
+    "offer_person": "If it's easier to talk it through, a person can help now: call the {hotline}, any time.",
+    "go_on": "Reply MENU for the menu, or text your town or ZIP code for local help.",
 }
 """Messages a flow may leave out (they came after flows were written); `messages:` rewords them."""
 
@@ -120,6 +127,25 @@ class State:
 
 
 @dataclass(frozen=True)
+class Said:
+    """Phrases that mean one thing in any state: a topic ("my son is using"), or a question or a moment with words
+    of its own to answer first (how to get naloxone; "I slipped").
+
+    `topic` is the topic it chooses (if any), `answer` the words said before anything else, `goto` a state to show
+    instead of asking where (a topic that needs no place, like someone to talk to now).
+    """
+
+    name: str
+    phrases: dict[str, tuple[Phrase, ...]]
+    topic: str = ""
+    answer: Text | None = None
+    goto: str = ""
+    line: int = 0
+    any_phrase: dict[str, re.Pattern[str]] = field(default_factory=dict)
+    """Per language, one pattern that finds any of the phrases: most messages name none, and one search says so."""
+
+
+@dataclass(frozen=True)
 class Flow:
     """A whole validated flow: its states, texts and topic names, in every language it speaks."""
 
@@ -132,6 +158,8 @@ class Flow:
     results_state: str
     source: str = ""
     voice_messages: dict[str, Text] = field(default_factory=dict)
+    understands: tuple[Said, ...] = ()
+    """What the flow reads in any state besides its menus: topics by phrase, questions with their answers."""
 
     @property
     def default_language(self) -> str:

@@ -21,12 +21,14 @@ from typing import Any
 
 from bot.core.directory import Resource
 from bot.core.engine import MORE
-from bot.core.flow import Flow, Option, State, Text
+from bot.core.flow import RESERVED_WORDS, Flow, Option, State, Text
 from bot.core.flow_loader import Problem, yaml_reader
 from bot.core.language import offered
+from bot.core.phrases import Phrase
 from bot.core.render import fit, sms_text, with_offer
 from bot.core.reply import Choice, Hotlines, Reply, Section
 from bot.core.segments import MAX_SMS_CHARS, SegmentCount, count, is_gsm7
+from bot.core.text import fold
 
 VOICE_MAX_OPTIONS = 4
 """A caller holds at most four "for X, press N" in mind."""
@@ -86,6 +88,9 @@ class Budget:
     resources: tuple[Resource, ...] = ()
     county_labels: tuple[str, ...] = ()
     served_labels: tuple[str, ...] = ()
+    town_labels: tuple[str, ...] = ()
+    county_names: frozenset[str] = frozenset()
+    """Folded county names ("volusia", "st johns"): a topic phrase that is one would hide the county."""
 
 
 def check_flow(flow: Flow, budget: Budget | None = None, categories: Collection[str] | None = None) -> list[Problem]:
@@ -98,6 +103,7 @@ def check_flow(flow: Flow, budget: Budget | None = None, categories: Collection[
     c.languages()
     c.encoding()
     c.placeholders()
+    c.phrases(budget.county_names if budget is not None else frozenset())
     if categories is not None:
         c.topics_exist(categories)
     if budget is not None:
@@ -237,6 +243,26 @@ class _Checker:
                                 "(the next page of results)",
                             )
 
+    def phrases(self, county_names: Collection[str]) -> None:
+        """A phrase two topics share, or one that would take a global word or a county name from the message."""
+        owner: dict[tuple[str, str], str] = {}
+        reserved = sorted(RESERVED_WORDS | set(MORE))
+        for said in self.flow.understands:
+            where = f"{'answers' if said.answer is not None else 'topics'}.{said.name}"
+            for lang, phrases in said.phrases.items():
+                for phrase in phrases:
+                    key = (lang, fold(phrase.source))
+                    first = owner.setdefault(key, said.name)
+                    if first != said.name:
+                        self.fail(said.line, f"{where}: phrase {phrase.source!r} is also {first!r}'s; say which one")
+                    for word in reserved:
+                        if _whole(phrase, word):
+                            self.fail(said.line, f"{where}: phrase {phrase.source!r} takes the global word {word!r}")
+                    for name in county_names:
+                        if _whole(phrase, name):
+                            self.fail(said.line, f"{where}: phrase {phrase.source!r} is the county name {name!r}, "
+                                      "so a message naming that county would not be read as a place")
+
     def languages(self) -> None:
         flow = self.flow
         default = flow.default_language
@@ -370,6 +396,11 @@ class _Checker:
         self.fail(line, f"{what} ({lang}) can take {_describe(measured, body)}{when}; the budget is {budget.segments}")
 
 
+def _whole(phrase: Phrase, text: str) -> bool:
+    hit = phrase.search(text)
+    return hit is not None and hit.span() == (0, len(text))
+
+
 def _describe(measured: SegmentCount, body: str) -> str:
     why = ""
     if measured.encoding != "GSM-7":
@@ -423,6 +454,17 @@ def _question_replies(flow: Flow, lang: str, budget: Budget) -> Iterator[tuple[s
     three = tuple(sorted(labels, key=len, reverse=True)[:3])
     choices = tuple(Choice(str(i), label, label) for i, label in enumerate(three, 1))
     yield "did_you_mean_many", Reply(h, text=flow.message("did_you_mean_many", lang), choices=choices, language=lang)
+    topics = sorted((_cap(flow.topic_label(t, lang)) for t in flow.topics), key=len, reverse=True)[:4]
+    topic_choices = tuple(Choice(str(i), label, label) for i, label in enumerate(topics, 1))
+    yield "which_topic", Reply(h, text=flow.message("which_topic", lang), choices=topic_choices, language=lang)
+    town = max(budget.town_labels or labels, key=len)
+    which = flow.message("which_state", lang).format_map(_Values(place=town.split(",")[0]))
+    town_choices = tuple(Choice(str(i), f"{town} ({longest})", "") for i in (1, 2, 3))
+    yield "which_state", Reply(h, text=which, choices=town_choices, language=lang)
+    for said in flow.understands:
+        if said.answer is not None and not said.topic:
+            answer = said.answer.get(lang, flow.default_language)
+            yield "go_on", Reply(h, text=answer, hint=flow.message("go_on", lang), expect="none", language=lang)
 
 
 def _notices(flow: Flow, state: State, lang: str, worst: dict[str, str]) -> list[str]:
@@ -432,10 +474,14 @@ def _notices(flow: Flow, state: State, lang: str, worst: dict[str, str]) -> list
         return flow.message(key, lang).format_map(_Values(worst, zip=WORST_ZIP)) if key in flow.messages else ""
 
     singles = [msg(k) for k in ("help", "not_understood", "zip_unknown")]
+    singles.append(f"{msg('not_understood')} {msg('offer_person')}".strip())
     if state.expect == "place":
         singles.append(msg("place_unknown"))
     if state.show == "resources":
         singles.append(msg("no_more"))
+    if state.expect == "place" or state.show == "resources":
+        # An answer that goes on to a topic ("I slipped": a line of encouragement, then where?) stands above it.
+        singles += [s.answer.get(lang, flow.default_language) for s in flow.understands if s.answer and s.topic]
     notices = ["", msg("welcome_back"), *singles]
     if state.name == flow.start:
         # A conversation that starts over reads its first message at the start: "Welcome back." + HELP.

@@ -7,7 +7,7 @@ into `True:`). Every problem is reported as `file:line: message`.
 from __future__ import annotations
 
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +29,11 @@ from bot.core.flow import (
     VOICE_WORDS,
     Flow,
     Option,
+    Said,
     State,
     Text,
 )
+from bot.core.phrases import Phrase, PhraseError, any_of, compile_phrase
 from bot.core.text import fold
 
 _VOICE_WORDS = {w for words in VOICE_WORDS.values() for w in words}
@@ -57,8 +59,13 @@ MESSAGE_KEYS = (
     "opted_out",
     "opted_in",
     "flow_changed",
+    "also_in",
+    "which_topic",
+    "which_state",
+    "offer_person",
+    "go_on",
 )
-MESSAGE_PLACEHOLDERS = PLACEHOLDERS | {"zip", "miles", "count"}
+MESSAGE_PLACEHOLDERS = PLACEHOLDERS | {"zip", "miles", "count", "place"}
 
 
 @dataclass(frozen=True)
@@ -224,12 +231,31 @@ def _build(r: _Reader, raw: Any) -> Flow | None:
                 voice_messages[str(key)] = text
 
     topics: dict[str, Text] = {}
+    understands: list[Said] = []
     topics_line = r.line_of(root, "topics") if "topics" in root else 1
     topic_node = r.mapping(root.get("topics", CommentedMap()), "topics", topics_line)
     for key, value in topic_node.items():
-        text = r.text(value, f"topics.{key}", r.line_of(topic_node, key), languages)
+        line = r.line_of(topic_node, key)
+        if isinstance(value, CommentedMap) and "label" in value:
+            said = _said(r, f"topics.{key}", value, line, languages, {"label", "phrases", "goto"})
+            if said is not None:
+                understands.append(replace(said, name=str(key), topic=str(key), line=line))
+            value = value.get("label")
+        text = r.text(value, f"topics.{key}", line, languages)
         if text:
             topics[str(key)] = text
+    if "answers" in root:
+        answers_node = r.mapping(root.get("answers"), "answers", r.line_of(root, "answers"))
+        for key, value in answers_node.items():
+            line = r.line_of(answers_node, key)
+            node = r.mapping(value, f"answers.{key}", line)
+            said = _said(r, f"answers.{key}", node, line, languages, {"phrases", "text", "topic"})
+            answer = r.text(node.get("text"), f"answers.{key}.text", line, languages)
+            topic = str(node.get("topic") or "")
+            if topic and topic not in topic_node:
+                r.fail(line, f"answers.{key} chooses topic {topic!r}, which is not under topics")
+            if said is not None and answer is not None:
+                understands.append(replace(said, name=str(key), topic=topic, answer=answer, line=line))
 
     states_node = r.mapping(root.get("states"), "states", r.line_of(root, "states") if "states" in root else 1)
     states = {str(n): _state(r, str(n), s, r.line_of(states_node, n), languages) for n, s in states_node.items()}
@@ -262,6 +288,9 @@ def _build(r: _Reader, raw: Any) -> Flow | None:
             if o.key_for("voice") == LANGUAGE_KEY:
                 r.fail(o.line, f"state {start!r}: option {o.key}: on calls digit {LANGUAGE_KEY} at the first menu "
                        "switches language; give it another `voice_key:`")
+    for said in understands:
+        if said.goto and said.goto not in states:
+            r.fail(said.line, f"{said.name!r} goes to {said.goto!r}, which is not defined under states")
     if not r.problems:
         _check_voice_levels(r, states, start)
     if r.problems:
@@ -276,7 +305,38 @@ def _build(r: _Reader, raw: Any) -> Flow | None:
         results_state=results[0],
         source=r.path,
         voice_messages=voice_messages,
+        understands=tuple(understands),
     )
+
+
+def _said(
+    r: _Reader, where: str, node: CommentedMap, line: int, languages: tuple[str, ...], known: set[str]
+) -> Said | None:
+    """The phrases of a topic or an answer, compiled (each problem reported at its line)."""
+    for key in node:
+        if key not in known:
+            r.fail(r.line_of(node, key), f"{where} has unknown field {key!r} (known: {', '.join(sorted(known))})")
+    phrases_node = node.get("phrases")
+    if not isinstance(phrases_node, CommentedMap) or not phrases_node:
+        r.fail(line, f"{where}.phrases must map each language to a list of phrases")
+        return None
+    phrases: dict[str, tuple[Phrase, ...]] = {}
+    for lang, items in phrases_node.items():
+        if lang not in languages:
+            r.fail(r.line_of(phrases_node, lang), f"{where}.phrases has language {lang!r}, not in languages")
+            continue
+        if not isinstance(items, CommentedSeq):
+            r.fail(r.line_of(phrases_node, lang), f"{where}.phrases.{lang} must be a list")
+            continue
+        compiled = []
+        for i, item in enumerate(items):
+            try:
+                compiled.append(compile_phrase(str(item)))
+            except PhraseError as exc:
+                r.fail(r.line_of(items, i), f"{where}.phrases.{lang}: {exc}")
+        phrases[str(lang)] = tuple(compiled)
+    any_phrase = {lang: any_of(found) for lang, found in phrases.items()}
+    return Said("", phrases, goto=str(node.get("goto") or ""), any_phrase=any_phrase)
 
 
 def _check_voice_levels(r: _Reader, states: dict[str, State], start: str) -> None:

@@ -60,7 +60,7 @@ categories:
     level: emergency
     overdose: true
     phrases:
-      en: [overdose, overdosed, overdosing, od, too many pills, not breathing, cant wake, narcan, naloxone]
+      en: [overdose, overdosed, overdosing, od, too many pills, not breathing, cant wake]
       es: [sobredosis, no respira]
   harm_to_others:
     level: emergency

@@ -11,7 +11,7 @@ dropped), everything else an error.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -43,9 +43,17 @@ class Finding:
 
 
 def check_data(
-    data_dir: Path, places: Gazetteer, *, today: date | None = None, stale_days: int = 365
+    data_dir: Path,
+    places: Gazetteer,
+    *,
+    today: date | None = None,
+    stale_days: int = 365,
+    offered: Collection[str] = (),
 ) -> tuple[Dataset | None, list[Finding]]:
-    """Load the data folder and check it; the dataset is None when it cannot be loaded at all."""
+    """Load the data folder and check it; the dataset is None when it cannot be loaded at all.
+
+    `offered` are the topics the flows offer: one with no service anywhere is an error (a menu option that leads
+    to nothing), where another unused category is only a warning."""
     dataset, errors = collect_dataset(Path(data_dir))
     if dataset is None:
         return None, [Finding(str(e.path), e.line, e.message) for e in errors]
@@ -55,7 +63,7 @@ def check_data(
     findings += _duplicates(dataset, lines)
     findings += _reachable(dataset, lines)
     findings += _staleness(dataset, lines, today or date.today(), stale_days)
-    findings += _unused_categories(dataset, Path(data_dir))
+    findings += _unused_categories(dataset, Path(data_dir), set(offered))
     return dataset, sorted(set(findings), key=lambda f: (f.path, f.line, f.message))
 
 
@@ -217,12 +225,18 @@ def _stale(service: ServiceEntry, lines: _Lines, today: date, limit: date, stale
         )
 
 
-def _unused_categories(dataset: Dataset, data_dir: Path) -> Iterator[Finding]:
-    used = {code for s in dataset.services for code in s.categories}
+def _unused_categories(dataset: Dataset, data_dir: Path, offered: set[str]) -> Iterator[Finding]:
+    used = {code for s in dataset.services if s.status == "active" for code in s.categories}
     path = data_dir / "categories.yaml"
     yaml = YAML(typ="rt")
     doc = yaml.load(path.read_text(encoding="utf-8"))
     for category in dataset.categories:
         if category.code not in used:
             line = int(doc.lc.key(category.code)[0]) + 1 if isinstance(doc, CommentedMap) else 1
-            yield Finding(str(path), line, f"category {category.code!r} has no service", WARNING)
+            if category.code in offered:
+                yield Finding(
+                    str(path), line, f"category {category.code!r} is a topic the flow offers, but no active service "
+                    "has it: people who choose it would find nothing (add one that serves everywhere, such as 211)",
+                )
+            else:
+                yield Finding(str(path), line, f"category {category.code!r} has no service", WARNING)

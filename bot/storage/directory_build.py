@@ -13,10 +13,13 @@ The pickle comes from our own child over a pipe: never from a file that anyone e
 from __future__ import annotations
 
 import json
+import logging
 import pickle
 import subprocess
 import sys
+import tempfile
 from collections.abc import Mapping
+from typing import IO
 
 from sqlalchemy.engine import make_url
 
@@ -24,6 +27,10 @@ from bot.core.directory import Point
 from bot.core.directory_index import DirectoryIndex
 
 _MODULE = "bot.storage.directory_build"
+_ERROR_LINES = 5
+"""How much of a failed child's traceback this process logs: its last lines say what went wrong."""
+
+log = logging.getLogger(__name__)
 
 
 class BuildFailed(RuntimeError):
@@ -45,12 +52,14 @@ def build_in_child(
 ) -> tuple[str | None, DirectoryIndex]:
     """(content hash, index) of the active listings in `database_url`, built by a child process.
 
-    Raises `BuildFailed` when the child fails; its traceback goes to this process's stderr (the worker's log).
-    The URL (with any password) goes over stdin, never on a command line that `ps` shows.
+    Raises `BuildFailed` when the child fails, after logging the end of its traceback through this process's
+    logger (not straight onto its stderr). The URL (with any password) goes over stdin, never on a command line
+    that `ps` shows.
     """
     request = json.dumps({"database_url": database_url, "centroids": {k: list(v) for k, v in centroids.items()}})
-    with subprocess.Popen(
-        [sys.executable, "-m", _MODULE], stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True
+    # The child's stderr goes to a file, not a pipe: a pipe nobody reads while the index streams could fill up.
+    with tempfile.TemporaryFile() as errors, subprocess.Popen(
+        [sys.executable, "-m", _MODULE], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors, close_fds=True
     ) as child:
         assert child.stdin is not None and child.stdout is not None
         try:
@@ -62,12 +71,19 @@ def build_in_child(
         except (OSError, EOFError, pickle.UnpicklingError) as exc:
             child.kill()
             child.wait()
-            raise BuildFailed(f"the directory build process failed (exit {child.returncode})") from exc
+            raise _failed(child.returncode, errors) from exc
         finally:
             child.stdout.close()
         if child.wait(timeout) != 0:
-            raise BuildFailed(f"the directory build process failed (exit {child.returncode})")
+            raise _failed(child.returncode, errors)
     return version, index
+
+
+def _failed(returncode: int | None, errors: IO[bytes]) -> BuildFailed:
+    errors.seek(0)
+    tail = errors.read().decode("utf-8", "replace").strip().splitlines()[-_ERROR_LINES:]
+    log.error("the directory build process failed (exit %s): %s", returncode, " | ".join(tail) or "no output")
+    return BuildFailed(f"the directory build process failed (exit {returncode})")
 
 
 def main() -> int:

@@ -1,7 +1,7 @@
 """The ZIP table's few columns the gazetteer needs, kept in a small file so web workers never load `zipcodes`.
 
 The `zipcodes` package answers from a table it decompresses into memory on first use (37 MB, held for the life
-of the process). The gazetteer needs five columns of it, 1.6 MB as text. The first process to build a gazetteer
+of the process). The gazetteer needs seven columns of it (a few MB as text). The first process to build a gazetteer
 writes them to `INSTANCE_DIR/gazetteer-<zipcodes version>.tsv` (atomically); every later process reads that.
 """
 
@@ -19,8 +19,9 @@ from bot.core.places import Gazetteer, zipcode_rows
 
 log = logging.getLogger(__name__)
 
-FORMAT = "1"
-COLUMNS = ("zip_code", "state", "county", "lat", "long")
+FORMAT = "2"
+COLUMNS = ("zip_code", "state", "county", "lat", "long", "city", "acceptable_cities")
+_LIST_SEPARATOR = "|"
 
 
 def cache_path(directory: Path) -> Path:
@@ -38,6 +39,8 @@ def load_gazetteer(directory: Path | None) -> Gazetteer:
             except (OSError, ValueError) as exc:
                 log.warning("ignoring unreadable gazetteer cache %s: %s", path, exc)
     rows = [{k: row.get(k) for k in COLUMNS} for row in zipcode_rows()]
+    for row in rows:
+        row["acceptable_cities"] = _LIST_SEPARATOR.join(row.get("acceptable_cities") or ())  # type: ignore[arg-type]
     if directory is not None:
         _write(cache_path(directory), rows)
     return Gazetteer.from_rows(rows)

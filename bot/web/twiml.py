@@ -42,7 +42,8 @@ DIAL_STATUS_URL = "/voice/dial-status"
 CHOICE_TIMEOUT_SECONDS = 6
 PLACE_TIMEOUT_SECONDS = 8
 WAIT_TIMEOUT_SECONDS = 30
-MAX_HINTS = 60
+MAX_HINTS = 500
+"""Twilio takes up to 500 hints, each up to 100 characters (error 13330 beyond that)."""
 
 
 @dataclass(frozen=True)

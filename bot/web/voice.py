@@ -28,7 +28,7 @@ from bot.helpline import Helpline, Outcome
 from bot.jobs import can_text, enqueue_text, may_send
 from bot.web.replay import once_per_delivery
 from bot.web.signature import twilio_signed
-from bot.web.twiml import CallSettings, voice_twiml
+from bot.web.twiml import MAX_HINTS, CallSettings, voice_twiml
 from bot.wiring import Parts
 
 log = logging.getLogger(__name__)
@@ -161,15 +161,15 @@ def _confidence(raw: str | None) -> float | None:
 
 def _call_settings(parts: Parts) -> CallSettings:
     settings = parts.settings
-    counties = _hints(parts)
+    places = _hints(parts)
     return CallSettings(
         voice=settings.voice_name,
         language=settings.voice_language,
         hotline_number=settings.hotline_number,
         dial_timeout=settings.dial_timeout_seconds,
-        hints=COMMAND_HINTS + counties,
+        hints=(COMMAND_HINTS + places)[:MAX_HINTS],
         voices=_voices(settings),
-        hints_by_language={"es": COMMAND_HINTS_ES + counties},
+        hints_by_language={"es": (COMMAND_HINTS_ES + places)[:MAX_HINTS]},
     )
 
 
@@ -182,22 +182,32 @@ def _voices(settings: Settings) -> dict[str, tuple[str, str]]:
 
 
 def _hints(parts: Parts) -> tuple[str, ...]:
-    """Speech hints: the names of the counties the directory lists (refreshed every few minutes)."""
+    """Place names for speech hints (refreshed every few minutes): the counties the directory lists, then the
+    towns of the home states, those in listed counties first (`_call_settings` puts the commands first)."""
     cache = current_app.extensions.setdefault("voice_hints", {"at": 0.0, "hints": ()})
     if time.monotonic() - cache["at"] < HINTS_TTL_SECONDS and cache["hints"]:
         return cache["hints"]
     context = parts.helpline.context
     names: dict[str, None] = {}
     try:
+        served: set[str] = set()
         for topic in context.flow.topics:
-            for key in sorted(context.directory.counties_served(topic)):
-                county = context.places.counties.get(key)
-                if county is not None:
-                    names[county.name.removesuffix(" County")] = None
+            served.update(context.directory.counties_served(topic))
+        for key in sorted(served):
+            county = context.places.counties.get(key)
+            if county is not None:
+                names[county.name.removesuffix(" County")] = None
+        home = set(parts.settings.home_states)
+        towns = sorted(
+            (t for t in context.places.each_town() if t.state in home),
+            key=lambda t: (not any(k in served for k in t.counties), t.name),
+        )
+        for town in towns:
+            names.setdefault(town.name, None)
     except Exception as exc:  # noqa: BLE001 - hints are a nicety; a database outage must not stop the call
         parts.helpline.faults.report("speech hints", exc)
         return cache["hints"]
-    cache.update(at=time.monotonic(), hints=tuple(names))
+    cache.update(at=time.monotonic(), hints=tuple(names)[:MAX_HINTS])
     return cache["hints"]
 
 

@@ -19,7 +19,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 FLOW_FIXTURES = sorted(p for p in (FIXTURES / "flows").glob("*.yaml") if p.name != "ok.yaml")
 DATA_FIXTURES = sorted(p for p in (FIXTURES / "data").iterdir() if p.name != "ok")
 SETTINGS = load_settings({"INSTANCE_DIR": "/nonexistent"}, require_secrets=False)
-TODAY = date(2026, 11, 27)
+TODAY = date(2026, 12, 2)
 
 
 def expected(path: Path) -> str:
@@ -143,3 +143,16 @@ def test_data_check_reports_every_broken_service_not_just_the_first(tmp_path: Pa
     (data / "resources.yaml").write_text(text)
     report = check_data_dir(data, SETTINGS, today=TODAY)
     assert len([f for f in report.errors if "status must be one of active, inactive, got 'open'" in f.message]) == 2
+
+
+def test_a_topic_the_flow_offers_with_no_service_anywhere_is_an_error(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(PROJECT_ROOT / "data", data)
+    text = (data / "resources.yaml").read_text()
+    only_food = text.replace("categories: [food, shelter, jobs, transportation]", "categories: [food]")
+    (data / "resources.yaml").write_text(only_food)
+    report = check_data_dir(data, SETTINGS, today=TODAY)
+    errors = [f.message for f in report.errors]
+    assert any("'shelter' is a topic the flow offers, but no active service has it" in e for e in errors), errors
+    assert not any("'food' is a topic" in e for e in errors)
+    assert not report.ok

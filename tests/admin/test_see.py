@@ -58,7 +58,7 @@ def test_mermaid_has_every_state_option_and_global_word() -> None:
     for words in GLOBAL_WORDS.values():
         assert words[0].upper() in chart
     assert "5 Talk to someone now (text only)" in chart
-    assert '|"county or ZIP found"|' in chart and "MORE: next page" in chart
+    assert '|"town, county or ZIP found"|' in chart and "MORE: next page" in chart
 
 
 def test_dot_output_is_valid_graphviz_when_dot_is_installed(tmp_path: Path) -> None:

@@ -25,7 +25,7 @@ from bot.storage.db import (
 )
 from bot.storage.models import Base, DatasetVersion, Organization, Phone, Service
 
-SHIPPED_COUNTS = {"organizations": 15, "services": 15, "phones": 12, "service_areas": 19, "categories": 12}
+SHIPPED_COUNTS = {"organizations": 16, "services": 16, "phones": 13, "service_areas": 20, "categories": 12}
 
 
 def counts(result: InitResult) -> dict[str, int]:
@@ -113,7 +113,7 @@ def test_removed_service_disappears_on_reload(engine: Engine, data_dir: Path) ->
 
     result = init_database(engine, data_dir)
 
-    assert (result.organizations, result.services, result.phones) == (14, 14, 11)
+    assert (result.organizations, result.services, result.phones) == (15, 15, 12)
     assert service_status(engine, "community-assessment-and-treatment-services-recovery") is None
 
 
