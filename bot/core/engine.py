@@ -241,11 +241,13 @@ def _crisis_turn(ctx: Context, session: Session | None, inbound: Inbound) -> Tur
     kept = session
     if kept is None or kept.flow != ctx.flow.name or kept.state not in ctx.flow.states:
         kept = new_session(ctx.flow, kept.language if kept is not None else None)
-    text = ctx.crisis.answer(match, kept.language, inbound.channel)
+    # Answered in the language the danger was named in ("me quiero matar" in an English conversation).
+    text = ctx.crisis.answer(match, match.language or kept.language, inbound.channel)
     reply = Reply(ctx.hotlines, text=text, crisis=True, expect="none", tags=(f"crisis:{match.category}",))
     if inbound.channel == "voice":
         kept = replace(kept, offered_person=True, misses=0)  # the answer ends "press 0 or say yes"
-    return Turn(replace(kept, turns=kept.turns + 1), reply)
+    why = (f"crisis screen: {match.category} ({match.level}), by the pattern {match.phrase!r}",)
+    return Turn(replace(kept, turns=kept.turns + 1), reply, why=why)
 
 
 def _with_notice(turn: Turn, notice: str, first: bool = False) -> Turn:
