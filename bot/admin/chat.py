@@ -19,7 +19,7 @@ import click
 from bot.admin.preview import sms_preview, voice_preview
 from bot.admin.sandbox import sandbox_context
 from bot.config import Settings
-from bot.core.engine import Context, Inbound, Turn, step
+from bot.core.engine import Context, Inbound, step
 from bot.core.flow_loader import FlowError, load_flow
 from bot.core.session import Session
 
@@ -56,7 +56,7 @@ class Chat:
             inbound = Inbound(text=line, channel=self.channel)
         turn = step(self.context, self.session, inbound)
         self.session = turn.session
-        why = "".join(f"\n  read as: {reason}" for reason in _reasons(turn))
+        why = "".join(f"\n  read as: {reason}" for reason in turn.why)
         if self.voice:
             words = voice_preview(turn.reply)
             return _box(f"caller hears  [state: {self.session.state}]", words) + why
@@ -91,13 +91,6 @@ class Chat:
                 return "(no conversation yet)"
             return f"(state {s.state}, language {s.language}, vars {dict(s.vars)}, back to {list(s.history)})"
         return HELP
-
-
-def _reasons(turn: Turn) -> tuple[str, ...]:
-    """Why the engine read the message as it did; crisis answers name their category."""
-    tags = turn.reply.tags
-    crisis = tuple(f"crisis screen: {tag.removeprefix('crisis:')}" for tag in tags if tag.startswith("crisis:"))
-    return crisis + turn.why
 
 
 def _box(head: str, body: str) -> str:

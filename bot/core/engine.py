@@ -138,7 +138,10 @@ def step(
 ) -> Turn:
     """Advance one conversation by one message; `remembered` is a returning person's language."""
     turn = _step(ctx, session, inbound, returning, remembered)
-    lang, reply = turn.session.language, turn.reply
+    reply = turn.reply
+    # A crisis answer is worded, footer and all, in the language the danger was named in.
+    named = any(tag.startswith("crisis:") for tag in reply.tags)
+    lang = reply.language if named else turn.session.language
     offer = language.offered(ctx.flow.languages, lang)
     if offer and not (turn.session.state == ctx.flow.start and reply.choices and not turn.session.pending):
         offer = ""
@@ -146,7 +149,7 @@ def step(
         offer = ""  # a welcome that already carries HELP and "welcome back" goes without it
     if reply.language == lang and not offer:
         return turn  # most replies are made in the session's language already: no copy
-    return Turn(turn.session, replace(reply, language=lang, offer_language=offer), turn.missed)
+    return Turn(turn.session, replace(reply, language=lang, offer_language=offer), turn.missed, turn.why)
 
 
 def _switched(ctx: Context, session: Session, folded: str, channel: str) -> Turn | None:
@@ -295,13 +298,18 @@ def _crisis_turn(ctx: Context, session: Session | None, inbound: Inbound, rememb
         return None
     kept = session
     if kept is None or kept.flow != ctx.flow.name or kept.state not in ctx.flow.states:
-        lang = kept.language if kept is not None else first_language(ctx, inbound.text, remembered)
+        # A new conversation takes the language the danger was named in, else its first message's.
+        lang = kept.language if kept is not None else match.language or first_language(ctx, inbound.text, remembered)
         kept = new_session(ctx.flow, lang)
-    text = ctx.crisis.answer(match, kept.language, inbound.channel)
-    reply = Reply(ctx.hotlines, text=text, crisis=True, expect="none", tags=(f"crisis:{match.category}",))
+    # Answered in the language the danger was named in ("me quiero matar" in an English conversation).
+    text = ctx.crisis.answer(match, match.language or kept.language, inbound.channel)
+    said = match.language if match.language in ctx.flow.languages else kept.language
+    reply = Reply(ctx.hotlines, text=text, crisis=True, expect="none", tags=(f"crisis:{match.category}",),
+                  language=said)
     if inbound.channel == "voice":
         kept = replace(kept, offered_person=True, misses=0)  # the answer ends "press 0 or say yes"
-    return Turn(replace(kept, turns=kept.turns + 1), reply)
+    why = (f"crisis screen: {match.category} ({match.level}), by the pattern {match.phrase!r}",)
+    return Turn(replace(kept, turns=kept.turns + 1), reply, why=why)
 
 
 def _with_notice(turn: Turn, notice: str, first: bool = False) -> Turn:

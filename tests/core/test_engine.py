@@ -90,3 +90,14 @@ def test_paging_through_a_long_list(context: Context) -> None:
     shown_first = {r.id for r in first.reply.resources}
     shown_second = {r.id for r in second.reply.resources}
     assert shown_second and not (shown_first & shown_second)
+
+
+def test_a_crisis_is_answered_in_the_language_it_was_named_in_and_says_why(context: Context) -> None:
+    session = step(context, None, Inbound(text="hi")).session
+    turn = step(context, session, Inbound(text="me quiero matar"))
+    text = sms_text(turn.reply)
+    assert "llame al 911 ahora" in text and "988" in text
+    assert turn.session.language == session.language == "en"  # the conversation keeps its language
+    assert turn.why and turn.why[0].startswith("crisis screen: self_harm (emergency), by the pattern ")
+    english = sms_text(step(context, session, Inbound(text="I want to die")).reply)
+    assert "call 911 now" in english

@@ -31,7 +31,7 @@ def test_a_town_in_several_states_is_asked_about_then_answered(phone: Phone) -> 
 
 def test_an_ordinary_word_that_is_a_town_is_not_read_as_one(phone: Phone) -> None:
     phone.send("hi")
-    reply = phone.send("there is no hope")
+    reply = phone.send("I hope so")
     assert "Sorry, I didn't understand that." in reply and "Hope," not in reply
     assert_hotlines(reply)
 
@@ -75,3 +75,13 @@ def test_speech_hints_carry_the_home_states_towns_within_twilios_limit(call: Cal
     hints = (root.find("Gather").get("hints") or "").split(", ")  # type: ignore[union-attr]
     assert "Volusia" in hints and "Port Orange" in hints and "operator" in hints
     assert len(hints) <= 500 and all(len(h) <= 100 for h in hints)
+
+
+def test_a_naloxone_question_gets_the_answer_and_an_overdose_the_emergency(phone: Phone) -> None:
+    question = phone.send("where can I get narcan?")
+    assert "sold without a prescription" in question and "Possible overdose" not in question
+    assert "needs 911 now" in question
+    emergency = phone.send("she won't wake up, I think she took too many percs")
+    assert "Possible overdose: call 911 now." in emergency
+    for reply in (question, emergency):
+        assert_hotlines(reply)
