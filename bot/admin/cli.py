@@ -68,7 +68,7 @@ def flows_check(directory: Path | None, data_dir: Path | None, no_data: bool) ->
             assert report.flow is not None
             languages = ", ".join(report.flow.languages)
             click.echo(f"{report.path}: ok ({len(report.flow.states)} states, languages {languages}: "
-                       f"every text, label, message and keyword list in each)")
+                       f"every text, label, message, keyword and phrase list in each)")
             _echo_segments(report, settings.sms_segment_budget)
         else:
             failed += 1

@@ -282,6 +282,15 @@ class _Checker:
                             f"state {state.name!r}: option {o.key} has keywords in {default!r} but none in {lang!r} "
                             f"(people writing in {lang!r} can only use the digit)",
                         )
+        for said in flow.understands:
+            kind = "topics" if said.answer is None else "answers"
+            for lang in flow.languages[1:]:
+                if said.phrases.get(default) and not said.phrases.get(lang):
+                    self.fail(
+                        said.line,
+                        f"{kind}.{said.name} has phrases in {default!r} but none in {lang!r} "
+                        f"(a message in {lang!r} never finds it)",
+                    )
 
     def encoding(self) -> None:
         """Every text a phone shows keeps to GSM-7: one letter outside it (á, í, ó, ú in Spanish) makes the
@@ -293,6 +302,7 @@ class _Checker:
             shown += [(f"states.{state.name}.options[{o.key}].label", o.line, o.label) for o in state.options]
         shown += [(f"messages.{key}", self.line("messages", key), text) for key, text in flow.messages.items()]
         shown += [(f"topics.{key}", self.line("topics", key), text) for key, text in flow.topics.items()]
+        shown += [(f"answers.{s.name}.text", s.line, s.answer) for s in flow.understands if s.answer is not None]
         for where, line, text in shown:
             for lang, value in text.by_language.items():
                 odd = [w.strip(".,:;!?()\"'") for w in value.split() if not is_gsm7(w)]

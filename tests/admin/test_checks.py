@@ -102,7 +102,7 @@ def test_flows_check_cli_passes_the_shipped_flows() -> None:
 def test_flows_check_proves_both_languages_and_prints_the_segments_of_every_state_in_each() -> None:
     result = CliRunner().invoke(main, ["flows", "check"])
     assert result.exit_code == 0, result.output
-    assert "languages en, es: every text, label, message and keyword list in each" in result.output
+    assert "languages en, es: every text, label, message, keyword and phrase list in each" in result.output
     assert re.search(r"^\s+en\s+es$", result.output, re.M), result.output
     for state in ("welcome", "programs", "other_help", "talk_now", "ask_place", "results"):
         row = re.search(rf"^\s+state '{state}'\s+(\d+) \(GSM-7, \d+\)\s+(\d+) \(GSM-7, \d+\)$", result.output, re.M)
@@ -118,6 +118,11 @@ def test_flows_check_proves_both_languages_and_prints_the_segments_of_every_stat
             'Responda del 1 al 4:"',
             "",
             "states.other_help.text has no 'es' text (every language the flow speaks needs one)",
+        ),
+        (  # a topic's Spanish phrases left out
+            '      es: [comida, hambre, alimento*, despensa, banco* de comida, "cupones de (comida|alimentos)"]\n',
+            "",
+            "topics.food has phrases in 'en' but none in 'es' (a message in 'es' never finds it)",
         ),
         (  # the key that switches language, used by the first menu
             '      - key: 4\n        label: {en: "Other help',
