@@ -20,7 +20,7 @@ FLOW = load_flow(PROJECT_ROOT / "flows" / "main.yaml")
 def test_chat_reads_a_scripted_conversation_and_shows_segments_and_encoding() -> None:
     result = CliRunner().invoke(main, ["chat"], input="hi\n1\nvolusia\n/state\n")
     assert result.exit_code == 0, result.output
-    assert "you> hi\n  +-- 4 segments, GSM-7, 477 units, 477 characters  [state: welcome]" in result.output
+    assert "you> hi\n  +-- 4 segments, GSM-7, 473 units, 473 characters  [state: welcome]" in result.output
     assert "  | - Volusia Recovery Alliance: (386) 777-PEER (386-777-7337)" in result.output
     assert "  | SAMHSA National Helpline: 1-800-662-HELP (4357)" in result.output
     assert "(state results, language en, vars {'topic': 'peer-support', 'county': 'FL:volusia county'}" in result.output
