@@ -274,23 +274,22 @@ class _Checker:
                     for lang in flow.languages[1:]:
                         if text.by_language.get(default) and not text.by_language.get(lang):
                             self.fail(line, f"{where}.{field} has no {lang!r} text, though {default!r} has one")
-            for o in state.options:
-                for lang in flow.languages[1:]:
-                    if o.keywords.get(default) and not o.keywords.get(lang):
-                        self.fail(
-                            o.line,
-                            f"state {state.name!r}: option {o.key} has keywords in {default!r} but none in {lang!r} "
-                            f"(people writing in {lang!r} can only use the digit)",
-                        )
-        for said in flow.understands:
-            kind = "topics" if said.answer is None else "answers"
+        # Words that pick an option or a topic, which a language may not lack where the default has some.
+        lists: list[tuple[int, str, dict[str, Any], str]] = [
+            (o.line, f"state {state.name!r}: option {o.key} has keywords", o.keywords, "can only use the digit")
+            for state in flow.states.values()
+            for o in state.options
+        ]
+        lists += [
+            (said.line, f"{'topics' if said.answer is None else 'answers'}.{said.name} has phrases", said.phrases,
+             "never find it")
+            for said in flow.understands
+        ]
+        for line, what, by_language, otherwise in lists:
             for lang in flow.languages[1:]:
-                if said.phrases.get(default) and not said.phrases.get(lang):
-                    self.fail(
-                        said.line,
-                        f"{kind}.{said.name} has phrases in {default!r} but none in {lang!r} "
-                        f"(a message in {lang!r} never finds it)",
-                    )
+                if by_language.get(default) and not by_language.get(lang):
+                    self.fail(line, f"{what} in {default!r} but none in {lang!r} "
+                              f"(people writing in {lang!r} {otherwise})")
 
     def encoding(self) -> None:
         """Every text a phone shows keeps to GSM-7: one letter outside it (á, í, ó, ú in Spanish) makes the

@@ -122,7 +122,7 @@ def test_flows_check_proves_both_languages_and_prints_the_segments_of_every_stat
         (  # a topic's Spanish phrases left out
             '      es: [comida, hambre, alimento*, despensa, banco* de comida, "cupones de (comida|alimentos)"]\n',
             "",
-            "topics.food has phrases in 'en' but none in 'es' (a message in 'es' never finds it)",
+            "topics.food has phrases in 'en' but none in 'es' (people writing in 'es' never find it)",
         ),
         (  # the key that switches language, used by the first menu
             '      - key: 4\n        label: {en: "Other help',
