@@ -56,7 +56,7 @@ WORDS: dict[str, dict[str, str]] = {
     "es": {
         "about_miles": "a unas {miles} mi",
         "texted_intro": "La lista de su llamada a la {program}:",
-        "call_back": "Llamenos de nuevo para escuchar otros {count}.",
+        "call_back": "Vuelva a llamarnos para escuchar otros {count}.",
         "offer_sms": "Para español, responda ESPAÑOL.",
         "offer_voice": "Para español, oprima {key} o diga español.",
         "twenty_four_seven": "24 horas",
@@ -72,7 +72,7 @@ WORDS: dict[str, dict[str, str]] = {
         "press_0": "Para hablar con alguien de {hotline}, oprima 0.",
         "press_0_or_call": "Para hablar con alguien de {hotline}, oprima 0, o llame al {number}.",
         "samhsa_too": "También puede llamar a {samhsa} al {number}.",
-        "take_your_time": "Tómese su tiempo. Cuando esté listo, oprima un número o diga lo que necesita. "
+        "take_your_time": "Tómese su tiempo. Cuando quiera, oprima un número o diga lo que necesita. "
         "Para escuchar las opciones otra vez, oprima asterisco.",
         "connecting": "Le estamos comunicando con {hotline}. Por favor, no cuelgue.",
         "goodbye": "Adiós.",

@@ -173,3 +173,16 @@ def test_the_texted_list_of_a_spanish_call_is_in_spanish() -> None:
         "SMA Healthcare 24 horas: (800) 539-4228\nSAMHSA (en español): 1-800-662-HELP (4357)\n" + CRISIS_LINES["es"]
     )
     assert count(body).encoding == "GSM-7"
+
+
+def test_the_fixed_wording_a_text_carries_keeps_to_gsm7_in_every_language() -> None:
+    from bot.config import DEFAULT_HOTLINE_NAME_ES, DEFAULT_SAMHSA_NAME_ES
+    from bot.core.render import WORDS
+    from bot.core.segments import is_gsm7
+
+    texted = ("about_miles", "texted_intro", "call_back", "offer_sms")  # the rest is only spoken
+    for lang, words in WORDS.items():
+        for key in texted:
+            assert is_gsm7(words[key]), (lang, key, words[key])
+    for line in (*CRISIS_LINES.values(), DEFAULT_HOTLINE_NAME_ES, DEFAULT_SAMHSA_NAME_ES):
+        assert is_gsm7(line), line
