@@ -4,8 +4,9 @@ A text needs its session, whether its sender wrote before, whether they opted ou
 sent in this rate window. Asked one by one that is four waits on Redis (and a database query for the
 opt-out) per text; batched in one pipeline it is one wait, which also carries the claim on the webhook's
 delivery when there is one (`delivery_claim`). When Redis' copy of the opt-outs is not known to
-be complete, the text asks the database and the copy is rebuilt in the background. Each store keeps its own
-key names: it queues its commands here and reads its own replies.
+be complete, the text asks the database and the copy is rebuilt in the background; when Redis holds consent
+changes the database has not taken yet (it was away), they are replayed into it in the background. Each
+store keeps its own key names: it queues its commands here and reads its own replies.
 """
 
 from __future__ import annotations
@@ -44,15 +45,18 @@ class RedisPreflight:
             limiter.count_into(pipe, key)
         if opt_outs is not None and person is not None:
             pipe.mget(opt_outs.mirror_key(person), opt_outs.complete_key)
+            pipe.scard(opt_outs.pending_key)
         replies = pipe.execute()
         if claim is not None and not claim.settle(replies.pop(0)):
             return Opening(None, False, duplicate=True)
         session, returning = self.sessions.loaded(replies[0])
         opted_out = None
         if opt_outs is not None:
-            opted_out = opt_outs.from_mirror(*replies[-1])
+            opted_out = opt_outs.from_mirror(*replies[-2])
             if opted_out is None:
                 opt_outs.sync_in_background()
+            if replies[-1]:
+                opt_outs.replay_in_background()  # changes taken while the database was away: it may be back
         return Opening(
             session,
             returning,
