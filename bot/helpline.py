@@ -57,6 +57,10 @@ class OptOuts(Protocol):
         """Raises when consent cannot be known (no store answers)."""
         ...
 
+    def held(self, person: str) -> bool | None:
+        """A change this process took that a store still lacks, which outranks the fast copy; or None."""
+        ...
+
     def opt_out(self, person: str, keyword: str) -> object:
         """Record a STOP; never raises (what no store takes now is kept and retried)."""
         ...
@@ -134,6 +138,8 @@ class Helpline:
         """
         if self.opt_outs is None:
             return None
+        held = self.opt_outs.held(person)
+        known = held if held is not None else known
         stop = opt_out_keyword(inbound.text)
         start = opt_in_keyword(inbound.text) if stop is None else None
         if stop is None and start is None and known is False:

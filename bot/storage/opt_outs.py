@@ -211,6 +211,13 @@ class OptOutStore:
 
     # -- reading ---------------------------------------------------------------------------------------------
 
+    def held(self, person: str) -> bool | None:
+        """The state of a change this process took that a store has not taken yet (it outranks what the
+        copy says: the copy may be the store that lacks it), or None."""
+        with self._lock:
+            unsettled = self._unsettled.get(person)
+        return unsettled.change.opted_out if unsettled is not None else None
+
     def is_opted_out(self, person: str) -> bool:
         """True when this person's newest change, in whichever store holds it, is a STOP.
 
