@@ -49,6 +49,9 @@ RETRY_SECONDS = 1.0
 """How often a change that a store could not take is offered to it again (and the pending set replayed)."""
 OPTED_BACK_IN_SECONDS = 2 * SYNC_LOCK_SECONDS
 """How long a START stays in the copy once the database has it too (until then it never expires)."""
+DATABASE_REST_SECONDS = 5.0
+"""After the database failed a request-path call, texts leave it alone this long (the retry thread does not):
+an outage costs one text a bounded wait, not every text."""
 CHANGED_SINCE_MARGIN_US = 5_000_000
 """A rebuild removes no entry changed less than this before it began: clocks of two hosts may differ."""
 
@@ -196,6 +199,7 @@ class OptOutStore:
         self._unsettled: dict[str, _Unsettled] = {}
         self._lock = threading.Lock()
         self._retry_thread: threading.Thread | None = None
+        self._database_rests_until = 0.0
 
     def mirror_key(self, person: str) -> str:
         """The Redis key of this person's entry (pipelines that batch the read use it with `complete_key`)."""
@@ -247,6 +251,8 @@ class OptOutStore:
 
     def _read_record(self, person: str) -> tuple[bool, int] | None:
         """The database's (opted out, version), (False, -1) when it holds nothing; None when it is away."""
+        if self._resting():
+            return None
         try:
             with self.session_factory() as session:
                 record = session.get(ConsentRecord, person)
@@ -255,8 +261,15 @@ class OptOutStore:
                 # A STOP kept before versions (no record) is older than any change.
                 return (True, 0) if session.get(OptOut, person) is not None else (False, -1)
         except Exception as exc:  # noqa: BLE001 - any database fault: the copy answers
+            self._rest()
             self.faults.report("opt-out check in the database (the Redis copy answers)", exc)
             return None
+
+    def _resting(self) -> bool:
+        return time.monotonic() < self._database_rests_until
+
+    def _rest(self) -> None:
+        self._database_rests_until = time.monotonic() + DATABASE_REST_SECONDS
 
     # -- changing --------------------------------------------------------------------------------------------
 
@@ -280,8 +293,13 @@ class OptOutStore:
             self._start_retrying()
         return Taken(database, copy)
 
-    def _write_record(self, change: Change, mirrored: bool) -> bool:
-        """Put `change` in the database unless it holds a newer one; True when it holds this or a newer one."""
+    def _write_record(self, change: Change, mirrored: bool, retrying: bool = False) -> bool:
+        """Put `change` in the database unless it holds a newer one; True when it holds this or a newer one.
+
+        A text's change (not `retrying`) is not offered to a database that just failed: the retry thread
+        offers it, every `retry_seconds`, and the first success ends the rest for every text."""
+        if not retrying and self._resting():
+            return False
         try:
             with self.session_factory() as session, session.begin():
                 record = session.get(ConsentRecord, change.person, with_for_update=True)
@@ -296,13 +314,15 @@ class OptOutStore:
                     session.execute(delete(OptOut).where(OptOut.person == change.person))
                 elif session.get(OptOut, change.person) is None:
                     session.add(OptOut(person=change.person, keyword=change.keyword or "stop"))
-            return True
         except IntegrityError as exc:  # another process wrote this person's first record at the same time
             self.faults.report("writing a consent change to the database", exc)
             return False
         except Exception as exc:  # noqa: BLE001 - any database fault: the copy holds it meanwhile
+            self._rest()
             self.faults.report("writing a consent change to the database", exc)
             return False
+        self._database_rests_until = 0.0
+        return True
 
     def _write_copy(self, change: Change, pending: bool) -> bool:
         """Put `change` in Redis unless it holds a newer one; `pending`: the database does not have it yet."""
@@ -349,7 +369,7 @@ class OptOutStore:
         for item in items:
             change = item.change
             if not item.database:
-                item.database = self._write_record(change, mirrored=item.copy)
+                item.database = self._write_record(change, mirrored=item.copy, retrying=True)
             if item.database and not item.copy:
                 item.copy = self._write_copy(change, pending=False)
                 if item.copy:
@@ -401,7 +421,7 @@ class OptOutStore:
                     self.mirror.srem(self.pending_key, person)
                     continue
                 change = Change(person, parsed[0], parsed[1])
-                if not self._write_record(change, mirrored=True):
+                if not self._write_record(change, mirrored=True, retrying=True):
                     break  # the database is still away: the pending set keeps it
                 self._settle_entry(change)
                 done += 1
