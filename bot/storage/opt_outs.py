@@ -498,7 +498,7 @@ class OptOutStore:
         newer entry); False, writing nothing, if our lock is gone. Empties `batch`."""
         assert self.mirror is not None
         keys = [self.mirror_key(person) for person, _, _ in batch]
-        args: list[object] = []
+        args: list[str | int] = []
         for _, state, version in batch:
             args += ["1" if state else "0", version]
         done = bool(self.mirror.eval(_COPY_BATCH, 1 + len(keys), self._sync_lock_key, *keys, token,

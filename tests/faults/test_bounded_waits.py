@@ -89,10 +89,10 @@ def test_texts_are_answered_in_seconds_when_the_database_hangs_mid_conversation(
     redis_client.delete("hl:optouts-complete")  # texts now ask the database for consent
     breakable_db.refuse() if mode == "refused" else breakable_db.stall()
     for body in ["flagler", "STOP"]:
-        reply, took = within(WELL_INSIDE_TWILIO, lambda b=body: phone.send(b))
+        reply, _ = within(WELL_INSIDE_TWILIO, lambda b=body: phone.send(b))
         assert_hotlines(reply)
     assert "unsubscribed" in reply
-    _, took = within(WELL_INSIDE_TWILIO, lambda: phone.send_silent("hello"))
+    within(WELL_INSIDE_TWILIO, lambda: phone.send_silent("hello"))
     health, _ = within(WELL_INSIDE_TWILIO, lambda: app.test_client().get("/healthz"))
     if breakable_db.networked or mode == "refused":  # a locked SQLite file still reads (WAL): it is up
         assert health.status_code == 503 and health.json["database"] is False
