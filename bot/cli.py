@@ -122,6 +122,11 @@ def serve_command() -> None:
             str(PROJECT_ROOT),
             "-w",
             str(settings.web_concurrency),
+            # Threads, as the Procfile runs it: a slow client holds one thread, not a whole worker.
+            "-k",
+            "gthread",
+            "--threads",
+            str(settings.web_threads),
             "-b",
             f"{settings.host}:{settings.port}",
             "wsgi:app",

@@ -69,6 +69,7 @@ class Settings:
     host: str
     port: int
     web_concurrency: int
+    web_threads: int
     database_connect_timeout_seconds: float
     """Request-path bounds: each default is written once, in `load_settings`."""
     database_timeout_seconds: float
@@ -237,6 +238,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, require_secrets: bool
         host=env.get("HOST") or "127.0.0.1",
         port=_int(env, "PORT", 5000),
         web_concurrency=_int(env, "WEB_CONCURRENCY", 2),
+        web_threads=int(_number(env, "WEB_THREADS", 64, 1, 1024)),
         directory_check_seconds=_number(env, "DIRECTORY_CHECK_SECONDS", 5.0, 0.0, 3600.0),
         zip_radius_miles=_number(env, "ZIP_RADIUS_MILES", 25.0, 0.0, 500.0),
         allow_synthetic_data=_bool(env.get("ALLOW_SYNTHETIC_DATA")),

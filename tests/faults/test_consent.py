@@ -187,3 +187,27 @@ def test_a_late_replay_never_undoes_a_newer_change(tmp_path, redis_server, break
     with app.extensions["helpline_parts"].db_sessions() as session, session.begin():
         session.execute(delete(OptOut).where(OptOut.person == person))
     assert database_says(app.extensions["helpline_parts"], person) is False
+
+
+def test_consent_faults_are_logged_once_a_minute_not_per_text(tmp_path, redis_server, breakable_db, caplog) -> None:
+    import logging
+
+    app = _app(tmp_path, breakable_db, redis_server)
+    client = app.test_client()
+    Phone(client, "+13865557110").send("hi")
+    app.extensions["helpline_parts"].helpline.opt_outs.wait_for_sync(5)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        redis_server.kill()
+        for i in range(4):  # the copy cannot take these STOPs
+            assert "unsubscribed" in Phone(client, f"+138655571{20 + i}").send("STOP")
+        redis_server.start()
+        breakable_db.refuse()
+        client.application.extensions["helpline_parts"].redis.delete("hl:optouts-complete")
+        for i in range(4):  # texts now ask the database, which is away
+            assert_hotlines(Phone(client, f"+138655571{30 + i}").send("hi"))
+        breakable_db.restore()
+    lines = [r.getMessage() for r in caplog.records if "opt-out" in r.getMessage() or "consent" in r.getMessage()]
+    kinds = [line.split(" failed:")[0] for line in lines]
+    assert lines, "the faults are logged"
+    assert len(kinds) == len(set(kinds)), lines
