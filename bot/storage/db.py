@@ -96,7 +96,9 @@ def make_engine(url: str, *, echo: bool = False, bounds: Bounds | None = None) -
             # libpq counts whole seconds, 2 at least.
             connect_args: dict[str, Any] = {"connect_timeout": max(2, round(bounds.connect_seconds))}
             if work is not None:
-                connect_args["options"] = f"-c statement_timeout={int(work * 1000)}"
+                given = parsed.query.get("options")  # a URL's own options (a search_path, say) are kept
+                timeout = f"-c statement_timeout={int(work * 1000)}"
+                connect_args["options"] = f"{given} {timeout}" if isinstance(given, str) else timeout
             options.update(connect_args=connect_args, pool_timeout=bounds.connect_seconds)
         engine = create_engine(parsed, echo=echo, **options)
         if work is not None:
