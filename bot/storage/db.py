@@ -113,8 +113,8 @@ def make_engine(url: str, *, echo: bool = False, bounds: Bounds | None = None) -
     elif not database.startswith("file:"):
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     work = bounds.work_seconds if bounds is not None else None
-    if work is not None and not in_memory:
-        options["pool_timeout"] = bounds.connect_seconds if bounds is not None else None
+    if bounds is not None and work is not None and not in_memory:
+        options["pool_timeout"] = bounds.connect_seconds
     engine = create_engine(parsed, echo=echo, **options)
     # How long a write waits for another writer's lock: a request's bound, or long enough for a data load.
     busy_ms = int(work * 1000) if work is not None else 10000

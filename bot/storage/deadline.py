@@ -33,7 +33,6 @@ class Watchdog:
         self._heap: list[tuple[float, int]] = []
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
-        self.fired = 0
 
     def arm(self, key: int, abort: Callable[[], None]) -> None:
         deadline = time.monotonic() + self.seconds
@@ -64,7 +63,6 @@ class Watchdog:
                 if not due:
                     self._cond.wait(wait)
             for abort in due:
-                self.fired += 1
                 try:
                     abort()
                 except Exception as exc:  # noqa: BLE001 - already closed is fine
