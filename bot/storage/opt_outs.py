@@ -13,8 +13,9 @@ A change goes to the database first, then to Redis. If Redis is away, the databa
 False`; if the database is away, Redis' entry is kept with no expiry and its number is put in the pending
 set (`<prefix>:optouts-pending`); if both are, the change waits in this process. The process that took it
 retries every `RETRY_SECONDS` until both stores hold it; any process that sees the pending set non-empty
-(it is read with every text) replays it into the database; a rebuild of the copy (when Redis comes back
-empty, and every `sync_seconds`) replays both ways. Writes never go backwards: a store keeps an entry whose
+(it is read with every text) replays it into the database; every process copies the `mirrored = False`
+rows to Redis when Redis first answers it (at start and after an outage); a rebuild of the copy (when Redis
+comes back empty, and every `sync_seconds`) replays both ways. Writes never go backwards: a store keeps an entry whose
 version is higher than the one offered.
 
 The copy is marked complete (`<prefix>:optouts-complete`) by a rebuild that made it agree with the
@@ -439,6 +440,38 @@ class OptOutStore:
             return
         self._replay_not_before = now + self.retry_seconds
         threading.Thread(target=self.replay_pending, name="consent-replay", daemon=True).start()
+
+    def copy_unmirrored(self) -> int:
+        """Tell the copy every change the database took while Redis was away (`mirrored = false`); how many.
+
+        Each process runs this when it starts and when Redis answers again after failing it, so a change
+        whose process died before Redis returned reaches the copy then, not only at the next rebuild."""
+        if self.mirror is None:
+            return 0
+        done = 0
+        try:
+            with self.session_factory() as session:
+                rows = session.execute(
+                    select(ConsentRecord.person, ConsentRecord.opted_out, ConsentRecord.version)
+                    .where(ConsentRecord.mirrored.is_(False))
+                    .limit(SYNC_BATCH)
+                ).all()
+        except Exception as exc:  # noqa: BLE001 - the next rebuild copies them
+            self.faults.report("reading consent changes Redis lacks", exc)
+            return 0
+        for person, state, version in rows:
+            change = Change(person, bool(state), int(version))
+            if not self._write_copy(change, pending=False):
+                break
+            self._mark_mirrored(change)
+            done += 1
+        if done:
+            log.info("copied %d consent changes the database took while Redis was away", done)
+        return done
+
+    def copy_unmirrored_in_background(self) -> None:
+        """`copy_unmirrored` on a thread."""
+        threading.Thread(target=self.copy_unmirrored, name="consent-copy", daemon=True).start()
 
     # -- rebuilding the copy ---------------------------------------------------------------------------------
 

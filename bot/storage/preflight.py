@@ -30,6 +30,7 @@ class RedisPreflight:
         self.sessions = sessions
         self.limiter = limiter if limiter is not None and limiter.limit > 0 else None  # 0: texts are not counted
         self.opt_outs = opt_outs if opt_outs is not None and opt_outs.mirror is not None else None
+        self._redis_failed = True  # as at a start: the first answer from Redis also catches the copy up
 
     def open(self, key: str, person: str | None) -> Opening:
         """Load `key`'s session; for a text (`person` given) also count it and read the opt-out copy.
@@ -46,7 +47,11 @@ class RedisPreflight:
         if opt_outs is not None and person is not None:
             pipe.mget(opt_outs.mirror_key(person), opt_outs.complete_key)
             pipe.scard(opt_outs.pending_key)
-        replies = pipe.execute()
+        try:
+            replies = pipe.execute()
+        except Exception:
+            self._redis_failed = True
+            raise
         if claim is not None and not claim.settle(replies.pop(0)):
             return Opening(None, False, duplicate=True)
         session, returning = self.sessions.loaded(replies[0])
@@ -54,7 +59,11 @@ class RedisPreflight:
         if opt_outs is not None:
             opted_out = opt_outs.from_mirror(*replies[-2])
             if opted_out is None:
-                opt_outs.sync_in_background()
+                opt_outs.sync_in_background()  # a rebuild, which also copies what the database took alone
+            elif self._redis_failed:
+                # Redis answers again: its copy may lack changes the database took meanwhile.
+                opt_outs.copy_unmirrored_in_background()
+            self._redis_failed = False
             if replies[-1]:
                 opt_outs.replay_in_background()  # changes taken while the database was away: it may be back
         return Opening(

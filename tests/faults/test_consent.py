@@ -211,3 +211,30 @@ def test_consent_faults_are_logged_once_a_minute_not_per_text(tmp_path, redis_se
     kinds = [line.split(" failed:")[0] for line in lines]
     assert lines, "the faults are logged"
     assert len(kinds) == len(set(kinds)), lines
+
+
+def test_a_start_whose_process_died_reaches_a_copy_that_returned_with_its_data(tmp_path, redis_server,
+                                                                              breakable_db) -> None:
+    """The worst case of the issue: STOP, Redis away, START, the process that took it gone, Redis back with
+    the old STOP. Another process puts the START in the copy when Redis first answers it."""
+    first = _app(tmp_path, breakable_db, redis_server)
+    phone = Phone(first.test_client(), "+13865557140")
+    person = person_key(HASH_SECRET, phone.number)
+    phone.send("STOP")
+    first.extensions["helpline_parts"].helpline.opt_outs.wait_for_sync(5)
+    second = _app(tmp_path, breakable_db, redis_server)  # another worker
+    bystander = Phone(second.test_client(), "+13865557141")
+    bystander.send("hi")
+    redis_server.stop_cleanly()
+    assert "resubscribed" in phone.send("START")
+    first.extensions["helpline_parts"].helpline.opt_outs._unsettled.clear()  # as if its process died
+    assert_hotlines(bystander.send("hi"))  # the other worker finds Redis away too
+    redis_server.start()
+    bystander.send("1")  # its first answer from Redis since the outage
+    other = Phone(second.test_client(), phone.number)
+    parts = second.extensions["helpline_parts"]
+    deadline = time.monotonic() + AGREE_SECONDS
+    while copy_says(redis_server, parts.helpline.opt_outs, person) is not False:
+        assert time.monotonic() < deadline, "the copy still says opted out"
+        time.sleep(0.1)
+    assert_hotlines(other.send("I want to kill myself"))
