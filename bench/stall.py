@@ -171,7 +171,7 @@ def consent_kept(url: str, redis_url: str, last_word: dict[str, str]) -> dict[st
             row = conn.execute(text("SELECT opted_out FROM consent WHERE person = :p"), {"p": person}).first()
             database += bool(row is not None and bool(row[0]) == (word == "STOP"))
             entry = client.get(f"hl:optout:{person}")
-            opted_out = entry is not None and entry.startswith(b"1")
+            opted_out = isinstance(entry, bytes) and entry.startswith(b"1")
             copy += opted_out == (word == "STOP")
     engine.dispose()
     return {"numbers": len(last_word), "database_holds_last_word": database, "redis_holds_last_word": copy}
