@@ -21,7 +21,7 @@ from flask.cli import FlaskGroup
 from bot.admin.cli import chat, data, flows, reload_command
 from bot.cli_data import generate_command
 from bot.config import LOG_FORMAT, PROJECT_ROOT, ConfigError, Settings, load_settings
-from bot.storage.db import SyntheticDataRefused, init_database, make_engine
+from bot.storage.db import Bounds, SyntheticDataRefused, init_database, make_engine
 from bot.storage.redis_server import EmbeddedRedis
 
 
@@ -51,7 +51,8 @@ def _settings() -> Settings:
 
 
 def _init(settings: Settings) -> None:
-    engine = make_engine(settings.database_url)
+    # Connecting is bounded (a hung database fails it in seconds); loading the directory may take minutes.
+    engine = make_engine(settings.database_url, bounds=Bounds(settings.database_connect_timeout_seconds))
     try:
         result = init_database(engine, settings.data_dir, allow_synthetic=settings.allow_synthetic_data)
     except SyntheticDataRefused as exc:
@@ -103,7 +104,12 @@ def serve_command() -> None:
     """Run the bot: database, embedded Redis if REDIS_URL is unset, and the web server (gunicorn)."""
     settings = _settings()
     settings.instance_dir.mkdir(parents=True, exist_ok=True)
-    _init(settings)
+    try:
+        _init(settings)
+    except click.ClickException:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the web workers serve the hotlines while the database is away
+        click.echo(f"database not ready ({type(exc).__name__}): serving without it until it answers", err=True)
     env = dict(os.environ)
     embedded: EmbeddedRedis | None = None
     if not settings.redis_url:
@@ -122,6 +128,11 @@ def serve_command() -> None:
             str(PROJECT_ROOT),
             "-w",
             str(settings.web_concurrency),
+            # Threads, as the Procfile runs it: a slow client holds one thread, not a whole worker.
+            "-k",
+            "gthread",
+            "--threads",
+            str(settings.web_threads),
             "-b",
             f"{settings.host}:{settings.port}",
             "wsgi:app",

@@ -25,6 +25,8 @@ DEFAULT_HOTLINE_NAME_ES = "SMA Healthcare 24 horas"
 DEFAULT_SAMHSA_NAME_ES = "SAMHSA (en español)"
 LANGUAGES = ("en", "es")
 """The languages the bot's fixed wording exists in (`bot.core.render.WORDS`)."""
+DEFAULT_REDIS_TIMEOUT_SECONDS = 0.5
+"""How long a Redis client waits to connect and for each reply (tools without settings use it too)."""
 
 
 class ConfigError(RuntimeError):
@@ -71,6 +73,13 @@ class Settings:
     host: str
     port: int
     web_concurrency: int
+    web_threads: int
+    database_connect_timeout_seconds: float
+    """Request-path bounds: each default is written once, in `load_settings`."""
+    database_timeout_seconds: float
+    redis_timeout_seconds: float
+    max_request_bytes: int
+    max_body_chars: int
     directory_check_seconds: float = 5.0
     zip_radius_miles: float = 25.0
     allow_synthetic_data: bool = False
@@ -237,6 +246,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, require_secrets: bool
         host=env.get("HOST") or "127.0.0.1",
         port=_int(env, "PORT", 5000),
         web_concurrency=_int(env, "WEB_CONCURRENCY", 2),
+        web_threads=int(_number(env, "WEB_THREADS", 64, 1, 1024)),
         directory_check_seconds=_number(env, "DIRECTORY_CHECK_SECONDS", 5.0, 0.0, 3600.0),
         zip_radius_miles=_number(env, "ZIP_RADIUS_MILES", 25.0, 0.0, 500.0),
         allow_synthetic_data=_bool(env.get("ALLOW_SYNTHETIC_DATA")),
@@ -253,4 +263,9 @@ def load_settings(env: Mapping[str, str] | None = None, *, require_secrets: bool
         reload_check_seconds=max(0.0, _float(env, "RELOAD_CHECK_SECONDS", 5.0)),
         reload_watch_files=_bool(env.get("RELOAD_WATCH_FILES"), default=True),
         data_stale_days=_int(env, "DATA_STALE_DAYS", 365),
+        database_connect_timeout_seconds=_number(env, "DATABASE_CONNECT_TIMEOUT_SECONDS", 2.0, 1, 30),
+        database_timeout_seconds=_number(env, "DATABASE_TIMEOUT_SECONDS", 2.0, 0.1, 30),
+        redis_timeout_seconds=_number(env, "REDIS_TIMEOUT_SECONDS", DEFAULT_REDIS_TIMEOUT_SECONDS, 0.05, 10),
+        max_request_bytes=int(_number(env, "MAX_REQUEST_BYTES", 65536, 1024, 10_000_000)),
+        max_body_chars=int(_number(env, "MAX_BODY_CHARS", 1600, 160, 100_000)),
     )

@@ -46,10 +46,28 @@ class FaultLog:
         log.error("%s failed: %s: %s (%d similar since last report)", kind, type(exc).__name__, exc, held)
 
 
+ANSWER_WORDS = frozenset({"yes", "si"})
+"""Opt-in words that also answer a question in a flow ("Did you mean Lake County? yes"): they resubscribe
+a number that opted out and are otherwise left to the engine. Every other opt-in word (START, UNSTOP) is
+read as consent whatever the conversation's state."""
+
+
 class OptOuts(Protocol):
-    def is_opted_out(self, person: str) -> bool: ...
-    def opt_out(self, person: str, keyword: str) -> None: ...
-    def opt_in(self, person: str) -> None: ...
+    def is_opted_out(self, person: str) -> bool:
+        """Raises when consent cannot be known (no store answers)."""
+        ...
+
+    def held(self, person: str) -> bool | None:
+        """A change this process took that a store still lacks, which outranks the fast copy; or None."""
+        ...
+
+    def opt_out(self, person: str, keyword: str) -> object:
+        """Record a STOP; never raises (what no store takes now is kept and retried)."""
+        ...
+
+    def opt_in(self, person: str) -> object:
+        """Record a START; never raises."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -118,45 +136,71 @@ class Helpline:
         self.faults = FaultLog()
 
     def _consent(
-        self, person: str, inbound: Inbound, known: bool | None, language: str | None = None
+        self, key: str, person: str, inbound: Inbound, known: bool | None, language: str | None = None
     ) -> Outcome | None:
         """STOP, START and silence for opted-out numbers, before anything else; None to go on.
 
-        `known` is the fast copy's answer; when it has none, the database is asked. `language` is the
-        person's (the conversation's or the remembered one); a confirmation is worded in it, or in the
-        language of the word itself when that is not the default (PARAR is answered in Spanish).
+        Consent words are read here, before the engine, so START is never a county nor YES a menu answer
+        for a number that opted out. `known` is the fast copy's answer; when it has none, the stores are
+        asked (`OptOuts.is_opted_out`); when neither answers, the number is answered. A change is
+        confirmed at once: the store takes it wherever it can and keeps trying where it cannot.
+        `language` is the person's (the conversation's or the remembered one): a confirmation is worded in
+        it, or in the language of the word itself when that is not the default (PARAR is answered in Spanish).
         """
         if self.opt_outs is None:
             return None
-        flow = self.context.flow
+        held = self.opt_outs.held(person)
+        known = held if held is not None else known
         stop = opt_out_keyword(inbound.text)
-        try:
-            if stop is not None:
-                if self.opt_outs.is_opted_out(person):
-                    return Outcome(None)
-                self.opt_outs.opt_out(person, stop)
-                log.info("sms %s opted out (%s)", person[-8:], stop)
-                if not self.confirm_opt_outs:
-                    return Outcome(None)
-                lang = _consent_language(self.context, stop, language)
-                notice = flow.message("opted_out", lang).format(program=self.context.hotlines.program)
-                return Outcome(Reply(self.context.hotlines, notice=notice, expect="none", tags=("opted-out",),
-                                     language=lang))
-            opted_out = known if known is not None else self.opt_outs.is_opted_out(person)
-            if not opted_out:
-                return None
-            start = opt_in_keyword(inbound.text)
-            if start is None:
-                return Outcome(None)
-            self.opt_outs.opt_in(person)
-            log.info("sms %s opted back in", person[-8:])
-        except Exception as exc:  # noqa: BLE001 - consent storage down: answer rather than go silent
-            self.faults.report("opt-out store", exc)
+        start = opt_in_keyword(inbound.text) if stop is None else None
+        if stop is None and start is None and known is False:
             return None
-        lang = _consent_language(self.context, start, language)
-        turn = step(self.context, None, Inbound(text="", channel="sms"), remembered=lang)
-        notice = flow.message("opted_in", lang).format(program=self.context.hotlines.program)
-        return Outcome(replace(turn.reply, notice=notice))
+        opted_out = known if known is not None else self._opted_out(person)
+        if stop is not None:
+            if opted_out:
+                return Outcome(None)
+            self.opt_outs.opt_out(person, stop)
+            log.info("sms %s opted out (%s)", person[-8:], stop)
+            self._restart(key, None)
+            if not self.confirm_opt_outs:
+                return Outcome(None)
+            lang = _consent_language(self.context, stop, language)
+            notice = self.context.flow.message("opted_out", lang).format(program=self.context.hotlines.program)
+            return Outcome(Reply(self.context.hotlines, notice=notice, expect="none", tags=("opted-out",),
+                                 language=lang))
+        if start is not None and (opted_out or start not in ANSWER_WORDS):
+            if opted_out is not False:
+                self.opt_outs.opt_in(person)
+                log.info("sms %s opted back in", person[-8:])
+            return self._welcome_back_in(key, _consent_language(self.context, start, language))
+        return Outcome(None) if opted_out else None
+
+    def _opted_out(self, person: str) -> bool | None:
+        """The stores' answer; None (answer them) when neither knows."""
+        assert self.opt_outs is not None
+        try:
+            return self.opt_outs.is_opted_out(person)
+        except Exception as exc:  # noqa: BLE001 - consent unknown: answer rather than go silent
+            self.faults.report("opt-out check", exc)
+            return None
+
+    def _welcome_back_in(self, key: str, language: str) -> Outcome:
+        """The menu, fresh (the conversation before STOP is over), with the resubscribed notice, in `language`."""
+        context = self.context
+        turn = step(context, None, Inbound(text="", channel="sms"), remembered=language)
+        self._restart(key, turn.session)
+        notice = context.flow.message("opted_in", language).format(program=context.hotlines.program)
+        return Outcome(replace(turn.reply, notice=notice), step=turn.session.turns)
+
+    def _restart(self, key: str, session: Session | None) -> None:
+        """Start the conversation of `key` over: forget it (STOP), or store the fresh `session` (START)."""
+        try:
+            if session is None:
+                self.sessions.forget(key)
+            else:
+                self.sessions.save(key, session)
+        except Exception as exc:  # noqa: BLE001 - the conversation then restarts when it expires
+            self.faults.report("session restart", exc)
 
     def key_for(self, channel: str, sender: str) -> str:
         """The stored identity of a sender on a channel: a keyed hash, never the number."""
@@ -212,7 +256,7 @@ class Helpline:
             return Outcome(None)
         lang = opening.conversation_language
         if channel == "sms":
-            consent = self._consent(person, inbound, opening.opted_out, lang)
+            consent = self._consent(key, person, inbound, opening.opted_out, lang)
             if consent is not None:
                 return consent
             if self._flooding(opening, inbound):

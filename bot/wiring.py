@@ -28,7 +28,7 @@ from bot.core.safe_mode import safe_crisis, safe_flow
 from bot.core.safety import CrisisScreen, load_crisis
 from bot.helpline import Helpline
 from bot.jobs import text_queue
-from bot.storage.db import make_engine, make_session_factory
+from bot.storage.db import Bounds, make_engine, make_session_factory
 from bot.storage.directory_cache import LiveDirectory
 from bot.storage.directory_repo import SqlDirectory
 from bot.storage.gazetteer_cache import load_gazetteer
@@ -84,6 +84,8 @@ class Parts:
     queue: Queue
     directory: LiveDirectory | None = None
     reloader: Reloader | None = None
+    request_db_engine: Engine | None = None
+    """Bounded engine for the database work a reply waits on (see `request_path_engine`)."""
 
 
 def served_states(directory: Directory, flow: Flow) -> tuple[str, ...]:
@@ -155,19 +157,23 @@ def build(settings: Settings, redis_client: redis.Redis | None = None) -> Parts:
     """Everything a web or CLI process needs, wired from settings."""
     from bot.reloader import Reloader
 
-    engine = make_engine(settings.database_url)
+    connect = settings.database_connect_timeout_seconds
+    engine = make_engine(settings.database_url, bounds=Bounds(connect))
     factory = make_session_factory(engine)
+    request_engine = request_path_engine(settings, engine)
     directory = live_directory(settings, factory)
     if redis_client is None:
         if not settings.redis_url:
             raise RuntimeError("REDIS_URL is not set; `helpline serve` starts an embedded Redis and sets it")
-        redis_client = client_for(settings.redis_url)
+        redis_client = client_for(settings.redis_url, settings.redis_timeout_seconds)
     reloader = Reloader(settings, engine, factory, redis_client, directory)
     # The flow file if it passes its checks, else the last good copy, else the built-in safe flow.
     context = reloader.start()
     store = RedisSessionStore(redis_client, settings.session_ttl_seconds, settings.returning_ttl_seconds)
     limiter = RedisRateLimiter(settings.rate_limit_count, settings.rate_limit_window_seconds)
-    opt_outs = OptOutStore(factory, mirror=redis_client, sync_seconds=settings.opt_out_sync_seconds)
+    opt_outs = OptOutStore(
+        make_session_factory(request_engine), mirror=redis_client, sync_seconds=settings.opt_out_sync_seconds
+    )
     helpline = Helpline(
         context,
         store,
@@ -180,4 +186,19 @@ def build(settings: Settings, redis_client: redis.Redis | None = None) -> Parts:
     reloader.attach(helpline)
     replay = RedisReplayCache(redis_client, settings.replay_ttl_seconds, on_error=helpline.faults.report)
     queue = text_queue(redis_client)
-    return Parts(settings, engine, factory, redis_client, context.flow, helpline, replay, queue, directory, reloader)
+    return Parts(
+        settings, engine, factory, redis_client, context.flow, helpline, replay, queue, directory, reloader,
+        request_engine,
+    )
+
+
+def request_path_engine(settings: Settings, engine: Engine) -> Engine:
+    """The engine for database work a reply waits on (consent, the health check): every wait bounded.
+
+    Its own pool, so that background work on `engine` (loading the directory, which may take long) is not
+    cut by the request path's deadline. An in-memory SQLite database has one connection: it is shared.
+    """
+    if engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:"):
+        return engine
+    bounds = Bounds(settings.database_connect_timeout_seconds, settings.database_timeout_seconds)
+    return make_engine(settings.database_url, bounds=bounds)

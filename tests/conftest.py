@@ -54,6 +54,12 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A real database with the schema and the shipped data loaded once."""
     url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    fresh_database(url)
+    return url
+
+
+def fresh_database(url: str) -> None:
+    """Empty a PostgreSQL database (SQLite files are new), then migrate it and load the shipped data."""
     engine = make_engine(url)
     if engine.dialect.name == "postgresql":
         from sqlalchemy import text
@@ -63,7 +69,6 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
             conn.execute(text("CREATE SCHEMA public"))
     init_database(engine, PROJECT_ROOT / "data")
     engine.dispose()
-    return url
 
 
 @pytest.fixture

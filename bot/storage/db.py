@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from bot.storage.data_files import DATA_FILES, Dataset, OrganizationEntry, content_hash, load_dataset
+from bot.storage.deadline import bound_connections
 from bot.storage.models import (
     Base,
     DatasetVersion,
@@ -67,33 +68,69 @@ class InitResult:
     categories: int
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """An engine for SQLite (foreign keys on, WAL for files, usable across threads) or PostgreSQL (pre-ping)."""
+@dataclass(frozen=True)
+class Bounds:
+    """How long database work on a request path may wait: to connect, and for one checkout of a connection
+    (the statements and commit of one consent read or change). PostgreSQL also cancels a statement past it."""
+
+    connect_seconds: float
+    work_seconds: float | None = None
+    """None: only connecting is bounded (background work such as loading the directory may take long)."""
+
+
+def make_engine(url: str, *, echo: bool = False, bounds: Bounds | None = None) -> Engine:
+    """An engine for SQLite (foreign keys on, WAL for files, usable across threads) or PostgreSQL (pre-ping).
+
+    With `bounds`, every wait is bounded: connecting, waiting for a pooled connection, a statement (on the
+    server), and a connection held out of the pool (cut by a watchdog, see `bot.storage.deadline`). Such an
+    engine does not pre-ping (a ping to a stalled server would wait unbounded before the deadline is armed):
+    a connection that died meanwhile fails its first use and is dropped.
+    """
     parsed = make_url(url)
     if parsed.drivername in ("postgres", "postgresql"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(parsed, echo=echo, pool_pre_ping=True)
+        work = bounds.work_seconds if bounds is not None else None
+        options: dict[str, Any] = {"pool_pre_ping": work is None}
+        if bounds is not None:
+            # libpq counts whole seconds, 2 at least.
+            connect_args: dict[str, Any] = {"connect_timeout": max(2, round(bounds.connect_seconds))}
+            if work is not None:
+                given = parsed.query.get("options")  # a URL's own options (a search_path, say) are kept
+                timeout = f"-c statement_timeout={int(work * 1000)}"
+                connect_args["options"] = f"{given} {timeout}" if isinstance(given, str) else timeout
+            options.update(connect_args=connect_args, pool_timeout=bounds.connect_seconds)
+        engine = create_engine(parsed, echo=echo, **options)
+        if work is not None:
+            bound_connections(engine, work)
+        return engine
 
     database = parsed.database or ""
     in_memory = database in ("", ":memory:") or parsed.query.get("mode") == "memory"
-    options: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
+    options = {"connect_args": {"check_same_thread": False}}
     if in_memory:
         options["poolclass"] = StaticPool
     elif not database.startswith("file:"):
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    work = bounds.work_seconds if bounds is not None else None
+    if bounds is not None and work is not None and not in_memory:
+        options["pool_timeout"] = bounds.connect_seconds
     engine = create_engine(parsed, echo=echo, **options)
+    # How long a write waits for another writer's lock: a request's bound, or long enough for a data load.
+    busy_ms = int(work * 1000) if work is not None else 10000
 
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         if not in_memory:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
+    if work is not None and not in_memory:
+        bound_connections(engine, work * 2)  # past the busy timeout, which fails the wait cleanly first
     return engine
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from sqlalchemy import (
+    BigInteger,
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -219,3 +221,20 @@ class OptOut(Base):
     person: Mapped[str] = mapped_column(String(64), primary_key=True)
     keyword: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ConsentRecord(Base):
+    """A number's latest consent change (STOP or START), with its version, so the newer change always wins.
+
+    `version` is the change's time in microseconds since the epoch, taken when the word was read, so a change
+    replayed late (taken while this database was away) cannot undo a later one. `mirrored` is False while
+    Redis' copy has not been told of it (it was away): a rebuild of the copy, or the process that took the
+    change, tells it and sets it True.
+    """
+
+    __tablename__ = "consent"
+
+    person: Mapped[str] = mapped_column(String(64), primary_key=True)
+    opted_out: Mapped[bool] = mapped_column(Boolean)
+    version: Mapped[int] = mapped_column(BigInteger)
+    mirrored: Mapped[bool] = mapped_column(Boolean, default=True, index=True)

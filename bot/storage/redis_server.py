@@ -12,17 +12,19 @@ from pathlib import Path
 
 import redis
 
+from bot.config import DEFAULT_REDIS_TIMEOUT_SECONDS
+
 log = logging.getLogger(__name__)
 
-CLIENT_TIMEOUT_SECONDS = 0.5
 
 
-def client_for(url: str) -> redis.Redis:
-    """A client that fails fast (half a second) so an outage degrades a reply instead of hanging it."""
+def client_for(url: str, timeout: float = DEFAULT_REDIS_TIMEOUT_SECONDS) -> redis.Redis:
+    """A client that fails fast (`timeout` to connect and for each reply) so an outage degrades a reply
+    instead of hanging it."""
     return redis.Redis.from_url(
         url,
-        socket_timeout=CLIENT_TIMEOUT_SECONDS,
-        socket_connect_timeout=CLIENT_TIMEOUT_SECONDS,
+        socket_timeout=timeout,
+        socket_connect_timeout=timeout,
         health_check_interval=30,
     )
 

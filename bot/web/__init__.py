@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bot.config import LOG_FORMAT, Settings, load_settings
 from bot.core.engine import fallback_reply
+from bot.web.limits import BodyLimit
 from bot.wiring import Parts, build, hotlines
 
 log = logging.getLogger(__name__)
@@ -24,11 +25,15 @@ def create_app(settings: Settings | None = None, redis_client: redis.Redis | Non
         log.warning("!!! HELPLINE_DEV is set and TWILIO_AUTH_TOKEN is not: Twilio signatures are NOT checked !!!")
     app = Flask(__name__, instance_path=str(settings.instance_dir))
     app.config["HELPLINE_SETTINGS"] = settings
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes  # a body without a declared length
+    app.config["MAX_FORM_MEMORY_SIZE"] = settings.max_request_bytes
     if settings.trust_proxy:
         hops = settings.trust_proxy
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
         )
+    # Outermost, so an oversized body is refused before anything else (proxy headers included) is read.
+    app.wsgi_app = BodyLimit(app.wsgi_app, settings.max_request_bytes)  # type: ignore[method-assign]
     parts = build(settings, redis_client)
     app.extensions["helpline_parts"] = parts
     app.extensions["helpline"] = parts.helpline

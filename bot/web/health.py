@@ -18,7 +18,7 @@ def healthz() -> ResponseReturnValue:
     except Exception:  # noqa: BLE001
         checks["redis"] = False
     try:
-        with parts.db_engine.connect() as conn:
+        with (parts.request_db_engine or parts.db_engine).connect() as conn:
             conn.execute(text("SELECT 1"))
         checks["database"] = True
     except Exception:  # noqa: BLE001

@@ -13,6 +13,7 @@ from flask import Blueprint, Response, current_app, request
 from bot.core.engine import Inbound
 from bot.helpline import Helpline
 from bot.storage.outbox import record_delivery
+from bot.web.limits import capped
 from bot.web.replay import once_per_delivery
 from bot.web.signature import twilio_signed
 from bot.web.twiml import empty_twiml, sms_twiml
@@ -32,7 +33,7 @@ def helpline() -> Helpline:
 def incoming_sms() -> Response:
     """Answer an inbound text with TwiML."""
     sender = request.form.get("From", "")
-    body = request.form.get("Body", "")
+    body = capped(request.form.get("Body", ""), current_app.config["HELPLINE_SETTINGS"].max_body_chars)
     outcome = helpline().converse("sms", sender.strip(), Inbound(text=body, channel="sms"))
     if outcome.reply is None:
         return empty_twiml()

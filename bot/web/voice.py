@@ -26,6 +26,7 @@ from bot.core.render import text_outcome, texted_list_body, words
 from bot.core.reply import Reply, TextedList
 from bot.helpline import Helpline, Outcome
 from bot.jobs import can_text, enqueue_text, may_send
+from bot.web.limits import capped
 from bot.web.replay import once_per_delivery
 from bot.web.signature import twilio_signed
 from bot.web.twiml import MAX_HINTS, CallSettings, voice_twiml
@@ -74,7 +75,8 @@ def _busy(reply: Reply) -> Response:
 def gathered() -> Response:
     """The caller keyed digits, said something, or let the prompt time out."""
     digits = request.form.get("Digits", "").strip()
-    speech = request.form.get("SpeechResult", "").strip()
+    limit = current_app.config["HELPLINE_SETTINGS"].max_body_chars
+    speech = capped(request.form.get("SpeechResult", ""), limit).strip()
     confidence = _confidence(request.form.get("Confidence")) if speech and not digits else None
     inbound = Inbound(text=speech, digits=digits, channel="voice", confidence=confidence)
     outcome = _helpline().converse("voice", _call_sid(), inbound)

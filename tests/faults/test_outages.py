@@ -117,9 +117,10 @@ def test_database_unreachable_then_back(tmp_path, own_database, redis_client, re
         path.mkdir()
     parts.db_engine.dispose()
 
-    for body in ["hi", "flagler", "1", "STOP", "32114"]:
+    for body in ["hi", "flagler", "1", "32114", "STOP"]:
         reply = phone.send(body)
         assert_hotlines(reply)
+    assert "unsubscribed" in reply, "a STOP is honoured while the database is away"
 
     if proxy is not None:
         proxy.restore()
@@ -128,6 +129,7 @@ def test_database_unreachable_then_back(tmp_path, own_database, redis_client, re
         path.rmdir()
         shutil.move(moved, path)
     parts.db_engine.dispose()
+    assert "resubscribed" in phone.send("START")
     assert "Volusia Recovery Alliance" in phone.send("volusia")
 
 

@@ -103,7 +103,9 @@ def test_a_text_costs_two_redis_round_trips_and_no_database_query(tmp_path, data
     client.flushdb()
     app = create_app(load_settings(make_env(tmp_path, database_url, redis_url)), client)
     queries: list[str] = []
-    event.listen(app.extensions["helpline_parts"].db_engine, "before_cursor_execute", lambda *a: queries.append(a[2]))
+    parts = app.extensions["helpline_parts"]
+    for engine in {parts.db_engine, parts.request_db_engine}:
+        event.listen(engine, "before_cursor_execute", lambda *a: queries.append(a[2]))
     phone = Phone(app.test_client(), "+13865550421")
     phone.send("hi")
     app.extensions["helpline"].opt_outs.wait_for_sync(5)  # the first text found no opt-out copy, and made one

@@ -106,8 +106,10 @@ def test_help_gives_program_opt_out_rates_and_crisis_numbers(phone: Phone) -> No
 def test_texts_read_consent_from_redis_once_its_copy_is_complete(app, client, redis_client) -> None:
     opt_outs = app.extensions["helpline_parts"].helpline.opt_outs
     queries: list[str] = []
-    event.listen(app.extensions["helpline_parts"].db_engine, "before_cursor_execute", lambda *a: queries.append(a[2]))
-    asked = lambda: sum("opt_out" in q for q in queries)  # noqa: E731
+    parts = app.extensions["helpline_parts"]
+    for engine in {parts.db_engine, parts.request_db_engine}:
+        event.listen(engine, "before_cursor_execute", lambda *a: queries.append(a[2]))
+    asked = lambda: sum("opt_out" in q or "consent" in q for q in queries)  # noqa: E731
 
     Phone(client, "+13865550904").send("hi")
     opt_outs.wait_for_sync(5)
