@@ -17,7 +17,10 @@ actions = st.lists(
         st.tuples(st.just("press"), st.text(alphabet="0123456789*#", min_size=1, max_size=6)),
         st.tuples(st.just("say"), st.text(max_size=60)),
         st.tuples(
-            st.just("say"), st.sampled_from(["volusia", "32114", "help", "back", "repeat", "I overdosed", "yes"])
+            st.just("say"),
+            st.sampled_from(
+                ["volusia", "32114", "help", "back", "repeat", "I overdosed", "yes", "español", "quiero morir"]
+            ),
         ),
         st.tuples(st.just("silence"), st.just("")),
         st.tuples(st.just("dial"), st.sampled_from(["completed", "busy", "no-answer", "failed", "canceled", "weird"])),
@@ -47,4 +50,5 @@ def test_any_call_keeps_the_lines_in_every_answer(client, steps: list[tuple[str,
         if dial is not None:
             assert (dial.findtext("Number") or "").strip() == "+18005394228"
         else:
-            assert SAMHSA_DIGITS in said and ("press 0" in said or HOTLINE_DIGITS in said), said
+            # A person is one key away ("press 0", in Spanish "oprima 0"), or the 24/7 number is read out.
+            assert SAMHSA_DIGITS in said and ("press 0" in said or "oprima 0" in said or HOTLINE_DIGITS in said), said
