@@ -142,7 +142,8 @@ class Said:
     goto: str = ""
     line: int = 0
     any_phrase: dict[str, re.Pattern[str]] = field(default_factory=dict)
-    """Per language, one pattern that finds any of the phrases: most messages name none, and one search says so."""
+    """Per language, and under "*" for all of them, one pattern that finds any of the phrases: most messages name
+    none, and one search says so."""
 
 
 @dataclass(frozen=True)

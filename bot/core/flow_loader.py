@@ -336,6 +336,7 @@ def _said(
                 r.fail(r.line_of(items, i), f"{where}.phrases.{lang}: {exc}")
         phrases[str(lang)] = tuple(compiled)
     any_phrase = {lang: any_of(found) for lang, found in phrases.items()}
+    any_phrase["*"] = any_of(tuple(p for found in phrases.values() for p in found))
     return Said("", phrases, goto=str(node.get("goto") or ""), any_phrase=any_phrase)
 
 

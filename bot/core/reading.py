@@ -59,6 +59,9 @@ def read_words(
     hits: list[tuple[int, Heard, tuple[int, int]]] = []
     languages = (language, *(lang for lang in flow.languages if lang != language))
     for said in flow.understands:
+        anywhere = said.any_phrase.get("*")
+        if anywhere is not None and anywhere.search(folded) is None:
+            continue
         for lang in languages:
             quick = said.any_phrase.get(lang)
             if quick is None or quick.search(folded) is None:
