@@ -254,8 +254,8 @@ def reading_corpus(settings: Any, traffic: Traffic, extra: int = 2000) -> list[s
             texts += [str(s.get("send") or s.get("say")) for s in steps if s.get("send") or s.get("say")]
     labelled = PROJECT_ROOT / "tests" / "crisis" / "statements.yaml"
     if labelled.exists():
-        texts += [str(item["text"]) for item in yaml.load(labelled.read_text(encoding="utf-8")) or []
-                  if isinstance(item, dict) and "text" in item]
+        by_language = (yaml.load(labelled.read_text(encoding="utf-8")) or {}).get("statements", {})
+        texts += [str(t) for classes in by_language.values() for items in classes.values() for t in items or ()]
     while len(texts) < extra:
         texts += traffic.script()
     return texts

@@ -161,6 +161,8 @@ class Flow:
     voice_messages: dict[str, Text] = field(default_factory=dict)
     understands: tuple[Said, ...] = ()
     """What the flow reads in any state besides its menus: topics by phrase, questions with their answers."""
+    any_said: re.Pattern[str] = re.compile(r"(?!)")
+    """One pattern that finds any phrase of `understands`, in any language: most messages name none."""
 
     @property
     def default_language(self) -> str:

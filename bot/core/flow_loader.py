@@ -306,6 +306,7 @@ def _build(r: _Reader, raw: Any) -> Flow | None:
         source=r.path,
         voice_messages=voice_messages,
         understands=tuple(understands),
+        any_said=any_of(tuple(p for said in understands for found in said.phrases.values() for p in found)),
     )
 
 

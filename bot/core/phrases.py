@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from bot.core.text import fold
 
 GAP_WORDS = 3
+_WORD_START = r"(?<!\S)"
 _TOKEN = re.compile(r"\(([^()]*)\)|(\.\.\.)|([^\s()]+)")
 
 
@@ -39,10 +40,14 @@ def compile_phrase(source: str) -> Phrase:
 
 
 def any_of(phrases: tuple[Phrase, ...]) -> re.Pattern[str]:
-    """One pattern that finds any of `phrases` (to ask first, cheaply, whether one of them is there at all)."""
+    """One pattern that finds any of `phrases` (to ask first, cheaply, whether one of them is there at all).
+
+    The start of a word is asked for once, before the choices, so that at every other position the search fails at
+    once instead of trying each phrase there."""
     if not phrases:
         return re.compile(r"(?!)")
-    return re.compile("|".join(f"(?:{p.pattern.pattern})" for p in phrases))
+    bodies = sorted({p.pattern.pattern.removeprefix(_WORD_START) for p in phrases})
+    return re.compile(_WORD_START + "(?:" + "|".join(bodies) + ")")
 
 
 def first_match(phrases: tuple[Phrase, ...], folded: str) -> tuple[Phrase, re.Match[str]] | None:
@@ -83,7 +88,7 @@ def _regex(source: str) -> str:
         raise PhraseError(f"{source!r}: '...' must stand between words")
     if not parts:
         raise PhraseError(f"{source!r}: no words")
-    return r"(?<!\S)" + "".join(parts) + r"(?!\S)"
+    return _WORD_START + "".join(parts) + r"(?!\S)"
 
 
 def _words(text: str) -> str:

@@ -55,6 +55,9 @@ _WEAK_CUES = ("in", "at", "by", "en")
 _CUES = sorted(((tuple(c.split()), True) for c in _STRONG_CUES), key=lambda c: -len(c[0])) + [
     ((c,), False) for c in _WEAK_CUES
 ]
+_CUES_BY_FIRST_WORD: dict[str, list[tuple[tuple[str, ...], bool]]] = {}
+for _words, _strong in _CUES:  # longest first, as _CUES is ordered
+    _CUES_BY_FIRST_WORD.setdefault(_words[0], []).append((_words, _strong))
 _SKIP_AFTER_CUE = {"the", "of", "el", "la"}
 _PLAIN_WORDS = frozenset(
     """a about after again all also am an and any anyone anything are around as ask at be been before being but by
@@ -555,12 +558,13 @@ def _strip_edges(tokens: list[str]) -> list[str]:
 
 def _after_cues(tokens: list[str]) -> Iterator[tuple[int, bool]]:
     """Positions just after each place cue in a sentence, and whether the cue is a strong one."""
-    i = 0
-    while i < len(tokens):
-        for words, strong in _CUES:
-            if tuple(tokens[i : i + len(words)]) == words:
-                yield i + len(words), strong
-                i += len(words) - 1
+    i, end = 0, len(tokens)
+    while i < end:
+        for words, strong in _CUES_BY_FIRST_WORD.get(tokens[i], ()):
+            size = len(words)
+            if size == 1 or tuple(tokens[i : i + size]) == words:
+                yield i + size, strong
+                i += size - 1
                 break
         i += 1
 

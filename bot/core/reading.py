@@ -58,7 +58,8 @@ def read_words(
     what the phrases left (`served(topic)` gives the counties with listings for a topic, to settle a tie)."""
     hits: list[tuple[int, Heard, tuple[int, int]]] = []
     languages = (language, *(lang for lang in flow.languages if lang != language))
-    for said in flow.understands:
+    saids = flow.understands if flow.any_said.search(folded) else ()
+    for said in saids:
         anywhere = said.any_phrase.get("*")
         if anywhere is not None and anywhere.search(folded) is None:
             continue
