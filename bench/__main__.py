@@ -17,6 +17,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -33,6 +34,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--services", type=int, default=100_000, help="synthetic directory size (0: bundled data)")
     parser.add_argument("--duration", type=int, default=20, help="seconds per wrk run")
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="alternating full-speed rounds (bare, floor, full) behind the headline ratio")
+    parser.add_argument("--round-duration", type=int, default=10,
+                        help="seconds per wrk run within a round (at most --duration)")
     parser.add_argument("--rate", type=float, default=300.0, help="texts per second of the fixed-rate runs")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections of the full-speed runs")
     parser.add_argument("--more-workers", type=int, default=4,
@@ -104,6 +109,7 @@ def http(args: argparse.Namespace, database_url: str, redis_url: str, data_dir: 
 
     wrk = h.ensure_wrk()
     workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+    round_seconds = max(1, min(args.round_duration, args.duration))
     # A lasting instance folder, as a deployment has: the gazetteer's small cache file lives there (written
     # here once), so no web worker has to load the `zipcodes` table (37 MB each).
     instance = PROJECT_ROOT / "instance" / "bench"
@@ -131,6 +137,7 @@ def http(args: argparse.Namespace, database_url: str, redis_url: str, data_dir: 
     sessions = redis.Redis.from_url(redis_url)
     servers: list[h.Server] = []
     runs: list[dict[str, Any]] = []
+    rounds: list[dict[str, dict[str, Any]]] = []
     try:
         full = h.start_server("full", env, "wsgi:app", work)
         servers.append(full)
@@ -145,19 +152,28 @@ def http(args: argparse.Namespace, database_url: str, redis_url: str, data_dir: 
         memory_at_start = {s.name: s.memory() for s in servers}
         for server in servers:  # warm-up, not recorded
             h.run_wrk(wrk, server, files["max"], work / "warm.json", 5, args.connections)
-        plan = [
-            (bare, "max", 0.0, args.connections),
-            (floor, "max", 0.0, args.connections),
-            (full, "max", 0.0, args.connections),
-            (bare, "rate", args.rate, 64),
-            (full, "rate", args.rate, 64),
-        ]
-        for server, kind, rate, connections in plan:
+        # Full speed in alternating rounds: the machine is shared, so whatever else runs slows the three
+        # servers of one round alike, and the median ratio over rounds is steadier than any one run.
+        for number in range(1, max(1, args.rounds) + 1):
+            this_round: dict[str, dict[str, Any]] = {}
+            for server in (bare, floor, full):
+                sessions.flushdb()
+                label = f"{server.name} full speed"
+                print(f"wrk: {label}, round {number} of {max(1, args.rounds)}, for {round_seconds} s ...", flush=True)
+                result = h.run_wrk(wrk, server, files["max"], work / f"{server.name}-max-{number}.json", round_seconds,
+                                   args.connections)
+                result["label"] = label
+                result["round"] = number
+                result["load_average_after"] = h.load_average()
+                this_round[server.name] = result
+            rounds.append(this_round)
+        runs.extend(rounds_median_runs(rounds))
+        for server in (bare, full):
             sessions.flushdb()
-            label = f"{server.name} {'full speed' if not rate else f'{rate:g}/s'}"
+            label = f"{server.name} {args.rate:g}/s"
             print(f"wrk: {label} for {args.duration} s ...", flush=True)
-            result = h.run_wrk(wrk, server, files[kind], work / f"{server.name}-{kind}.json", args.duration,
-                               connections, rate)
+            result = h.run_wrk(wrk, server, files["rate"], work / f"{server.name}-rate.json", args.duration, 64,
+                               args.rate)
             result["label"] = label
             result["load_average_after"] = h.load_average()
             runs.append(result)
@@ -191,18 +207,42 @@ def http(args: argparse.Namespace, database_url: str, redis_url: str, data_dir: 
     for run in runs:
         if str(run["server"]).startswith("full"):
             run["longest_worker_pause"] = h.longest_pause(logs_of[run["server"]], run["started_at"], run["ended_at"])
-    by_label = {r["label"]: r for r in runs}
-    bare_max, full_max = by_label["bare full speed"], by_label["full full speed"]
     return {
         "command": " ".join(full.argv[2:]),
         "workers": workers,
         "runs": runs,
-        "ratio_full_to_bare": float(full_max["rps"]) / float(bare_max["rps"]),
-        "ratio_floor_to_bare": float(by_label["floor full speed"]["rps"]) / float(bare_max["rps"]),
-        "ratio_full_to_floor": float(full_max["rps"]) / float(by_label["floor full speed"]["rps"]),
+        "round_seconds": round_seconds,
+        "rounds": [round_ratios(r) for r in rounds],
+        **headline(rounds),
         "memory_mb": memory,
         "memory_mb_at_start": memory_at_start,
     }
+
+
+def round_ratios(one: dict[str, dict[str, Any]]) -> dict[str, float]:
+    """One round's throughputs and the ratios between them."""
+    bare, floor, full = (float(one[name]["rps"]) for name in ("bare", "floor", "full"))
+    return {"bare_rps": bare, "floor_rps": floor, "full_rps": full, "full_to_floor": full / floor,
+            "full_to_bare": full / bare, "floor_to_bare": floor / bare}
+
+
+def headline(rounds: list[dict[str, dict[str, Any]]]) -> dict[str, Any]:
+    """Each ratio as the median over rounds, with its spread (min, max)."""
+    ratios = [round_ratios(r) for r in rounds]
+    out: dict[str, Any] = {}
+    for key in ("full_to_floor", "full_to_bare", "floor_to_bare"):
+        values = [r[key] for r in ratios]
+        out[f"ratio_{key}"] = statistics.median(values)
+        out[f"ratio_{key}_spread"] = [min(values), max(values)]
+    return out
+
+
+def rounds_median_runs(rounds: list[dict[str, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The three runs of the round whose full / floor ratio is the median (the upper one of an even count):
+    the latencies, errors and pauses the table shows come from one round, measured side by side."""
+    ordered = sorted(rounds, key=lambda r: round_ratios(r)["full_to_floor"])
+    middle = ordered[len(ordered) // 2]
+    return [middle[name] for name in ("bare", "floor", "full")]
 
 
 def outbound(args: argparse.Namespace, redis_url: str, work: Path) -> dict[str, Any]:

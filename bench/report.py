@@ -12,6 +12,9 @@ def summary(report: dict[str, Any]) -> str:
              f"{report['environment']['cpus']} CPUs, load average {report['environment']['load_average_at_start']} "
              f"at start, {report['environment'].get('load_average_at_end')} at end"]
     lines.append(report["environment"]["note"])
+    http = report.get("http")
+    if http and "ratio_full_to_floor_spread" in http:
+        lines.append(headline(http))
     for run in report.get("micro", []):
         lines.append(f"\nin-process, {run['directory']} ({run['services']} services; index loaded in "
                      f"{run['index_load_seconds']} s), microseconds per call:")
@@ -44,7 +47,6 @@ def summary(report: dict[str, Any]) -> str:
                          f"{r['rss_before_app_mb']:.0f} MB of it is the libraries"
                          + (f"; build process {r['child_peak_rss_mb']:.0f} MB" if r.get("child_peak_rss_mb") else "")
                          + ")")
-    http = report.get("http")
     if http:
         lines.append(f"\nHTTP ({http['command']}), wrk with signed traffic:")
         heads = ("req/s", "p50 ms", "p95 ms", "p99 ms", "max ms")
@@ -58,12 +60,20 @@ def summary(report: dict[str, Any]) -> str:
                   if r.get("longest_worker_pause")]
         if pauses:
             lines.append("  longest any full worker went without answering (from its log): " + ", ".join(pauses))
-        if "ratio_full_to_floor" in http:
-            lines.append(f"  throughput ratio full / floor: {http['ratio_full_to_floor']:.2f} (the headline)")
-        lines.append(f"  throughput ratio full / bare: {http['ratio_full_to_bare']:.2f}")
-        if "ratio_floor_to_bare" in http:
-            lines.append(f"  throughput ratio floor / bare: {http['ratio_floor_to_bare']:.2f} (signature, form, two "
-                         "Redis round trips and TwiML, nothing else: bench/floor.py)")
+        rounds = http.get("rounds", [])
+        if rounds:
+            lines.append(f"  full-speed rows: the median round of {len(rounds)} alternating rounds of "
+                         f"{http['round_seconds']} s (bare, floor, full); req/s and full / floor by round:")
+            for number, r in enumerate(rounds, 1):
+                lines.append(f"    round {number}: bare {r['bare_rps']:.0f}, floor {r['floor_rps']:.0f}, "
+                             f"full {r['full_rps']:.0f}; full / floor {r['full_to_floor']:.2f}, "
+                             f"full / bare {r['full_to_bare']:.2f}, floor / bare {r['floor_to_bare']:.2f}")
+        for key, name, why in (("full_to_floor", "full / floor", " (the headline)"),
+                               ("full_to_bare", "full / bare", ""),
+                               ("floor_to_bare", "floor / bare", " (signature, form, two Redis round trips and "
+                                "TwiML, nothing else: bench/floor.py)")):
+            if f"ratio_{key}" in http:
+                lines.append(f"  throughput ratio {name}: {http[f'ratio_{key}']:.2f}{spread(http, key)}{why}")
         for name, workers in http["memory_mb"].items():
             peaks = ", ".join(f"peak RSS {w['peak_rss_mb']:.0f} MB (now {w['rss_mb']:.0f}, PSS {w['pss_mb']:.0f})"
                               for w in workers)
@@ -79,6 +89,21 @@ def summary(report: dict[str, Any]) -> str:
                              f"{r['peak_per_second']} in any one second, {r['refused_429']} refused with 429 and "
                              f"retried, lost {r['lost']}, sent twice {r['duplicates']}, {r['seconds']:.1f} s in all")
     return "\n".join(lines)
+
+
+def spread(http: dict[str, Any], key: str) -> str:
+    """", min-max A-B over N rounds" for a ratio the rounds measured, else nothing."""
+    low_high = http.get(f"ratio_{key}_spread")
+    if not low_high:
+        return ""
+    return f" (median; {low_high[0]:.2f}-{low_high[1]:.2f} over {len(http.get('rounds', []))} rounds)"
+
+
+def headline(http: dict[str, Any]) -> str:
+    """The figure the benchmark is read for, first: the full pipeline's throughput against the floor's."""
+    return (f"HEADLINE full pipeline / floor throughput: {http['ratio_full_to_floor']:.2f}"
+            f"{spread(http, 'full_to_floor')}; full / bare {http['ratio_full_to_bare']:.2f}"
+            f"{spread(http, 'full_to_bare')}; target >= 0.9 of the floor")
 
 
 def plot(report: dict[str, Any], path: Path) -> None:
@@ -105,7 +130,8 @@ def plot(report: dict[str, Any], path: Path) -> None:
         colors = [shades.get(r["server"], "#2b7bb9") for r in runs]
         ax.bar(labels, [r["rps"] for r in runs], color=colors)
         ax.set_ylabel("requests / s")
-        ax.set_title(f"throughput (full / bare at full speed: {http['ratio_full_to_bare']:.2f})")
+        ax.set_title(f"throughput (full / floor {http['ratio_full_to_floor']:.2f}, "
+                     f"full / bare {http['ratio_full_to_bare']:.2f}: medians of rounds)")
         ax.tick_params(axis="x", rotation=20)
         ax = axes[i]
         i += 1
