@@ -111,7 +111,7 @@ def http(args: argparse.Namespace, database_url: str, redis_url: str, data_dir: 
     workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
     round_seconds = max(1, min(args.round_duration, args.duration))
     # A lasting instance folder, as a deployment has: the gazetteer's small cache file lives there (written
-    # here once), so no web worker has to load the `zipcodes` table (37 MB each).
+    # here once), so no web worker has to load the `zipcodes` table.
     instance = PROJECT_ROOT / "instance" / "bench"
     load_gazetteer(instance)
     env = dict(os.environ)
@@ -249,7 +249,7 @@ def outbound(args: argparse.Namespace, redis_url: str, work: Path) -> dict[str, 
     try:
         from bench import outbound as o
     except ImportError as exc:
-        return {"skipped": f"the outbound benchmark needs the rq jobs and fake Twilio API of issue 3 ({exc})"}
+        return {"skipped": f"the outbound benchmark needs the rq jobs and the tests' fake Twilio API ({exc})"}
     return o.run(redis_url, args.outbound_texts, args.outbound_rate, work)
 
 

@@ -68,10 +68,10 @@ def summary(report: dict[str, Any]) -> str:
                 lines.append(f"    round {number}: bare {r['bare_rps']:.0f}, floor {r['floor_rps']:.0f}, "
                              f"full {r['full_rps']:.0f}; full / floor {r['full_to_floor']:.2f}, "
                              f"full / bare {r['full_to_bare']:.2f}, floor / bare {r['floor_to_bare']:.2f}")
-        for key, name, why in (("full_to_floor", "full / floor", " (the headline)"),
+        for key, name, why in (("full_to_floor", "full / floor", ": the headline"),
                                ("full_to_bare", "full / bare", ""),
-                               ("floor_to_bare", "floor / bare", " (signature, form, two Redis round trips and "
-                                "TwiML, nothing else: bench/floor.py)")):
+                               ("floor_to_bare", "floor / bare", ": signature, form, two Redis round trips and "
+                                "TwiML, nothing else (bench/floor.py)")):
             if f"ratio_{key}" in http:
                 lines.append(f"  throughput ratio {name}: {http[f'ratio_{key}']:.2f}{spread(http, key)}{why}")
         for name, workers in http["memory_mb"].items():
