@@ -27,6 +27,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from importlib import resources
+from itertools import groupby
+from operator import attrgetter
 
 import zipcodes
 from rapidfuzz import fuzz, process
@@ -192,9 +194,18 @@ class Gazetteer:
         return cls.from_rows(zipcode_rows(), fips)
 
     @classmethod
-    def from_rows(cls, rows: Iterable[Mapping[str, object]], fips: dict[str, str] | None = None) -> Gazetteer:
-        """Build from rows shaped like `zipcodes`' (zip_code, state, county, lat, long, city, acceptable_cities)."""
+    def from_rows(
+        cls, rows: Iterable[Mapping[str, object]], fips: dict[str, str] | None = None, towns: Iterable[Town] = ()
+    ) -> Gazetteer:
+        """Build from rows shaped like `zipcodes`' (zip_code, state, county, lat, long, city, acceptable_cities).
+
+        `towns`, when given (as `each_town` gave them from the same rows), are taken as they are: working them out
+        from the city names makes tens of MB of short-lived objects that a process never gives back.
+        """
         fips = fips or {}
+        given: dict[str, tuple[Town, ...]] = {}
+        for alias, group in groupby(towns, key=attrgetter("alias")):  # each_town gives one alias's towns together
+            given[alias] = (*given.get(alias, ()), *group)
         gaz = cls()
         sums: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
         # (alias, state) -> display name and the ZIPs of that name, per county; primary city names first.
@@ -212,11 +223,11 @@ class Gazetteer:
                 gaz._by_alias[county_alias(name)].append(key)
             zip_code = str(row["zip_code"])
             gaz.zip_to_county[zip_code] = key
-            city = str(row.get("city") or "")
+            city = "" if given else str(row.get("city") or "")
             if city:
                 _add_town_zip(named, aliases, city, state, key, zip_code)
-            for other in _city_list(row.get("acceptable_cities")):
-                later.append((other, state, key, zip_code))
+                for other in _city_list(row.get("acceptable_cities")):
+                    later.append((other, state, key, zip_code))
             try:
                 lat, lon = float(row["lat"]), float(row["long"])  # type: ignore[arg-type]
             except (KeyError, TypeError, ValueError):
@@ -229,10 +240,9 @@ class Gazetteer:
         for other, state, key, zip_code in later:
             _add_town_zip(named, aliases, other, state, key, zip_code)
         gaz.centroids = {k: (v[0] / v[2], v[1] / v[2]) for k, v in sums.items() if v[2]}
-        towns: dict[str, list[Town]] = defaultdict(list)
         for (alias, state), (display, by_county) in named.items():
-            towns[alias].extend(_towns_of(alias, state, display, by_county, gaz.zip_points))
-        gaz._town_alias = {alias: tuple(found) for alias, found in towns.items()}
+            given[alias] = (*given.get(alias, ()), *_towns_of(alias, state, display, by_county, gaz.zip_points))
+        gaz._town_alias = given
         return gaz
 
     def zip_point(self, zip_code: str) -> tuple[float, float] | None:
