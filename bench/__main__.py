@@ -4,6 +4,7 @@
    default 100,000; generated once, reloaded only if it changed);
 2. micro-benchmarks in-process, on the bundled data and on that directory;
 3. HTTP: the helpline under gunicorn as the Procfile runs it, a bare endpoint and a floor endpoint, driven by wrk;
+   the headline, full / floor throughput, is the median of alternating rounds (bare, floor, full) after a warm-up;
 4. outbound: queued texts drained by 1, 2 and 4 rq workers into a local fake Twilio API (when the jobs exist).
 
 Nothing here asserts a time. Results go to bench/results/ (git-ignored): a timestamped JSON and PNG, and

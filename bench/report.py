@@ -11,10 +11,10 @@ def summary(report: dict[str, Any]) -> str:
     lines = [f"helpline benchmark, {report['environment']['when']} (git {report['environment']['git']}), "
              f"{report['environment']['cpus']} CPUs, load average {report['environment']['load_average_at_start']} "
              f"at start, {report['environment'].get('load_average_at_end')} at end"]
-    lines.append(report["environment"]["note"])
     http = report.get("http")
     if http and "ratio_full_to_floor_spread" in http:
         lines.append(headline(http))
+    lines.append(report["environment"]["note"])
     for run in report.get("micro", []):
         lines.append(f"\nin-process, {run['directory']} ({run['services']} services; index loaded in "
                      f"{run['index_load_seconds']} s), microseconds per call:")
@@ -92,7 +92,7 @@ def summary(report: dict[str, Any]) -> str:
 
 
 def spread(http: dict[str, Any], key: str) -> str:
-    """", min-max A-B over N rounds" for a ratio the rounds measured, else nothing."""
+    """The spread of a ratio the rounds measured, as " (median; LOW-HIGH over N rounds)"; else nothing."""
     low_high = http.get(f"ratio_{key}_spread")
     if not low_high:
         return ""
