@@ -97,7 +97,6 @@ US_STATES = {
     "west virginia": "WV", "wisconsin": "WI", "wyoming": "WY", "puerto rico": "PR",
 }  # fmt: skip
 _STATE_CODES = {code.lower(): code for code in US_STATES.values()}
-_STATE_NAMES = {code: name for name, code in US_STATES.items()}
 
 
 def _ordinary_words() -> frozenset[str]:
@@ -276,11 +275,6 @@ class Gazetteer:
         """Every town of the ZIP table, once."""
         for towns in self._town_alias.values():
             yield from towns
-
-    def town_names(self, states: Iterable[str]) -> list[str]:
-        """The names of the towns in `states`, in alphabetical order (for speech hints)."""
-        wanted = set(states)
-        return sorted({t.name for t in self.each_town() if t.state in wanted})
 
     def resolve(
         self, text: str, prefer_states: Sequence[Iterable[str]] = (), served: Iterable[str] = ()
