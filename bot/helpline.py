@@ -1,8 +1,11 @@
-"""The helpline as one object: the flow engine wired to its session store and directory.
+"""The helpline as one object: the flow engine wired to its conversation store, opt-outs and directory.
 
-Web handlers and the CLI simulator call `Helpline.converse`; it never raises for a person's message.
-When a part fails (Redis, the database), the conversation degrades: it goes on without memory, or with
-the hotlines alone, and the failure is logged once per kind of fault rather than once per request.
+One message, top to bottom: the web handler calls `Helpline.converse`, which opens the conversation (one read:
+the delivery's claim, the session, the rate count, the opt-out copy), reads consent words, then runs the
+engine, and returns an `Outcome`; the handler makes its TwiML and hands both to `Helpline.commit` (one write:
+the session and the answer kept for a redelivery). Neither raises for a person's message. When a part fails
+(Redis, the database), the conversation degrades: it goes on without memory, or with the hotlines alone, and
+the failure is logged once per kind of fault rather than once per request.
 """
 
 from __future__ import annotations
@@ -97,7 +100,7 @@ class Commit:
 
 
 class Helpline:
-    """The running helpline: context (flow, places, directory, hotlines) plus session storage."""
+    """The running helpline: context (flow, places, directory, hotlines), conversations and consent."""
 
     def __init__(
         self,
