@@ -31,7 +31,7 @@ class Session:
     offered_person: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data for storage (by field names read once: `dataclasses.asdict` deep-copies, 10x slower)."""
+        """Plain data for storage (by field names read once: `dataclasses.asdict` deep-copies every value)."""
         data = {name: getattr(self, name) for name in _FIELD_NAMES}
         data["history"] = list(self.history)
         data["pending"] = list(self.pending)
