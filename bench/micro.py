@@ -222,15 +222,13 @@ def stages(database_url: str, redis_url: str, data_dir: Any, samples: int = 1000
         parts.redis.flushdb()
         results.append({"name": "Helpline.converse (consent, rate limit, session, engine)",
                         **time_calls(lambda s, t: helpline.converse("sms", s, Inbound(text=t)), messages, 1)})
-        results.append({"name": "  preflight: session, rate count, opt-out copy (one Redis round trip)",
-                        **time_calls(lambda p, k: helpline.preflight.open(k, p), people)})
+        results.append({"name": "  open: session, rate count, opt-out copy (one Redis round trip)",
+                        **time_calls(lambda p, k: helpline.conversations.open(k, p), people)})
         results.append({"name": "  opt-out check in the database (only while Redis' copy is incomplete)",
                         **time_calls(helpline.opt_outs.is_opted_out, [(p,) for p, _ in people])})
-        results.append({"name": "  session save (Redis)",
-                        **time_calls(lambda k: helpline.sessions.save(k, session), [(k,) for _, k in people])})
-        parts.redis.flushdb()
-        results.append({"name": "replay: answer store (its claim rides on the preflight)", **time_calls(
-            lambda k: parts.replay.once(k, lambda: b"<Response/>", lambda: b""), [(k,) for _, k in people], 1)})
+        results.append({"name": "  commit: session and the answer kept for a redelivery (one Redis round trip)",
+                        **time_calls(lambda k: helpline.conversations.commit(k, session, k, b"<Response/>"),
+                                     [(k,) for _, k in people])})
         results.append({"name": "  engine step", **time_calls(
             lambda t: step(helpline.context, None, Inbound(text=t)), [(t,) for _, t in messages])})
         results.append({"name": "signature check (one HMAC-SHA1)",

@@ -204,6 +204,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, require_secrets: bool
             raise ConfigError("HASH_SECRET is not set: phone numbers cannot be stored as keyed hashes without it.")
         hash_secret = _instance_secret(instance_dir)
     budget = _int(env, "SMS_SEGMENT_BUDGET", 4)
+    retention_days = max(1, _int(env, "RETENTION_DAYS", 30))
     if not 1 <= budget <= 10:
         raise ConfigError(f"SMS_SEGMENT_BUDGET must be between 1 and 10, got {budget}")
     return Settings(
@@ -230,16 +231,14 @@ def load_settings(env: Mapping[str, str] | None = None, *, require_secrets: bool
         samhsa_number=env.get("SAMHSA_NUMBER") or DEFAULT_SAMHSA_NUMBER,
         samhsa_display=env.get("SAMHSA_DISPLAY") or DEFAULT_SAMHSA_DISPLAY,
         session_ttl_seconds=_int(env, "SESSION_TTL_SECONDS", 60 * 60),
-        returning_ttl_seconds=min(
-            _int(env, "RETURNING_TTL_SECONDS", 30 * 24 * 60 * 60), max(1, _int(env, "RETENTION_DAYS", 30)) * 86400
-        ),
+        returning_ttl_seconds=min(_int(env, "RETURNING_TTL_SECONDS", 30 * 24 * 60 * 60), retention_days * 86400),
         sms_segment_budget=budget,
         rate_limit_count=_int(env, "RATE_LIMIT_COUNT", 15),
         rate_limit_window_seconds=max(1, _int(env, "RATE_LIMIT_WINDOW_SECONDS", 60)),
         replay_ttl_seconds=_int(env, "REPLAY_TTL_SECONDS", 3600),
         opt_out_handled_by=_choice(env, "OPT_OUT_HANDLED_BY", ("app", "twilio"), "app"),
         opt_out_sync_seconds=max(10, _int(env, "OPT_OUT_SYNC_SECONDS", 900)),
-        retention_days=max(1, _int(env, "RETENTION_DAYS", 30)),
+        retention_days=retention_days,
         default_language=_choice(env, "DEFAULT_LANGUAGE", LANGUAGES, "en"),
         log_level=env.get("LOG_LEVEL") or "INFO",
         home_states=tuple(s.strip().upper() for s in (env.get("HOME_STATES") or "FL").split(",") if s.strip()),

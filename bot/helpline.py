@@ -1,8 +1,11 @@
-"""The helpline as one object: the flow engine wired to its session store and directory.
+"""The helpline as one object: the flow engine wired to its conversation store, opt-outs and directory.
 
-Web handlers and the CLI simulator call `Helpline.converse`; it never raises for a person's message.
-When a part fails (Redis, the database), the conversation degrades: it goes on without memory, or with
-the hotlines alone, and the failure is logged once per kind of fault rather than once per request.
+One message, top to bottom: the web handler calls `Helpline.converse`, which opens the conversation (one read:
+the delivery's claim, the session, the rate count, the opt-out copy), reads consent words, then runs the
+engine, and returns an `Outcome`; the handler makes its TwiML and hands both to `Helpline.commit` (one write:
+the session and the answer kept for a redelivery). Neither raises for a person's message. When a part fails
+(Redis, the database), the conversation degrades: it goes on without memory, or with the hotlines alone, and
+the failure is logged once per kind of fault rather than once per request.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from bot.core.compliance import keyword_language, opt_in_keyword, opt_out_keywor
 from bot.core.engine import Context, Inbound, Turn, default_language, fallback_reply, step
 from bot.core.identity import person_key
 from bot.core.reply import Reply
-from bot.core.session import Session, SessionStore
+from bot.core.session import NOT_REMEMBERED, Conversations, Opening, Session
 
 log = logging.getLogger(__name__)
 
@@ -71,38 +74,6 @@ class OptOuts(Protocol):
 
 
 @dataclass(frozen=True)
-class Opening:
-    """What the stores know about a message's sender before the engine runs, read in one go."""
-
-    session: Session | None
-    returning: bool
-    opted_out: bool | None = None
-    """None when the fast copy does not know: ask `OptOuts`."""
-    over_limit: bool = False
-    remembered: bool = True
-    """False when the session store could not be read: the conversation goes on without memory."""
-    duplicate: bool = False
-    """A copy of a message that is already being answered (delivered twice): nothing more is to be done."""
-    language: str | None = None
-    """The language a returning person last wrote in (kept with the "wrote before" marker), if known."""
-
-    @property
-    def conversation_language(self) -> str | None:
-        """The language of the live conversation, else the one remembered for this person."""
-        return self.session.language if self.session is not None else self.language
-
-
-NOT_REMEMBERED = Opening(None, False, remembered=False)
-
-
-class Preflight(Protocol):
-    def open(self, key: str, person: str | None) -> Opening:
-        """The session of `key`; for a text (`person` given) also count it against the rate limit and
-        read the fast copy of its opt-out."""
-        ...
-
-
-@dataclass(frozen=True)
 class Outcome:
     """What the web layer needs: the reply (None means send nothing) and whether it is degraded."""
 
@@ -110,17 +81,32 @@ class Outcome:
     degraded: bool = False
     step: int = 0
     """How many turns the conversation has had; calls put it in their callback URLs to tell retries apart."""
+    commit: Commit | None = None
+    """What `Helpline.commit` writes once the web layer has made the answer."""
+    replayed: bytes | None = None
+    """A redelivered copy's answer: the one the first copy gave, sent again as it is."""
+    busy: bool = False
+    """A redelivered copy whose first is still being answered: `reply` is a short answer with the hotlines."""
+
+
+@dataclass(frozen=True)
+class Commit:
+    """What answering a message writes after its answer is made: the session to keep (None: nothing to keep)
+    and the delivery this copy claimed (its answer is kept for a redelivery)."""
+
+    key: str
+    session: Session | None
+    delivery: str | None
 
 
 class Helpline:
-    """The running helpline: context (flow, places, directory, hotlines) plus session storage."""
+    """The running helpline: context (flow, places, directory, hotlines), conversations and consent."""
 
     def __init__(
         self,
         context: Context,
-        sessions: SessionStore,
+        conversations: Conversations,
         hash_secret: str,
-        preflight: Preflight,
         opt_outs: OptOuts | None = None,
         confirm_opt_outs: bool = True,
         catch_up: Callable[[], None] | None = None,
@@ -128,9 +114,8 @@ class Helpline:
         # The reloader replaces `context` whole (one assignment, atomic for readers); a request reads it once.
         self.context = context
         self.catch_up = catch_up
-        self.sessions = sessions
+        self.conversations = conversations
         self.hash_secret = hash_secret
-        self.preflight = preflight
         self.opt_outs = opt_outs
         self.confirm_opt_outs = confirm_opt_outs
         self.faults = FaultLog()
@@ -161,7 +146,7 @@ class Helpline:
                 return Outcome(None)
             self.opt_outs.opt_out(person, stop)
             log.info("sms %s opted out (%s)", person[-8:], stop)
-            self._restart(key, None)
+            self._forget_now(key)
             if not self.confirm_opt_outs:
                 return Outcome(None)
             lang = _consent_language(self.context, stop, language)
@@ -188,17 +173,14 @@ class Helpline:
         """The menu, fresh (the conversation before STOP is over), with the resubscribed notice, in `language`."""
         context = self.context
         turn = step(context, None, Inbound(text="", channel="sms"), remembered=language)
-        self._restart(key, turn.session)
         notice = context.flow.message("opted_in", language).format(program=context.hotlines.program)
-        return Outcome(replace(turn.reply, notice=notice), step=turn.session.turns)
+        return Outcome(replace(turn.reply, notice=notice), step=turn.session.turns,
+                       commit=Commit(key, turn.session, None))
 
-    def _restart(self, key: str, session: Session | None) -> None:
-        """Start the conversation of `key` over: forget it (STOP), or store the fresh `session` (START)."""
+    def _forget_now(self, key: str) -> None:
+        """STOP: the conversation is over at once (a later START begins afresh)."""
         try:
-            if session is None:
-                self.sessions.forget(key)
-            else:
-                self.sessions.save(key, session)
+            self.conversations.forget(key)
         except Exception as exc:  # noqa: BLE001 - the conversation then restarts when it expires
             self.faults.report("session restart", exc)
 
@@ -206,9 +188,9 @@ class Helpline:
         """The stored identity of a sender on a channel: a keyed hash, never the number."""
         return _conversation_key(channel, person_key(self.hash_secret, sender))
 
-    def _open(self, key: str, person: str | None) -> Opening:
+    def _open(self, key: str, person: str | None, delivery: str | None) -> Opening:
         try:
-            return self.preflight.open(key, person)
+            return self.conversations.open(key, person, delivery)
         except Exception as exc:  # noqa: BLE001 - any storage fault degrades, never fails the reply
             self.faults.report("session load", exc)
             return NOT_REMEMBERED
@@ -243,27 +225,35 @@ class Helpline:
             self.faults.report("engine step", exc)
             return Outcome(fallback_reply(context.hotlines), degraded=True)
 
-    def converse(self, channel: str, sender: str, inbound: Inbound) -> Outcome:
-        """Answer one message from `sender` (a phone number or call id) on `channel`."""
+    def converse(self, channel: str, sender: str, inbound: Inbound, delivery: str | None = None) -> Outcome:
+        """Answer one message from `sender` (a phone number or call id) on `channel`; nothing is written yet.
+
+        `delivery` names the webhook delivery (`conversations.delivery_key`) when a copy of it may come again:
+        a later copy gets the first one's answer (`Outcome.replayed`). The caller makes the answer from the
+        outcome, then hands both to `commit`.
+        """
         if not sender:
             return self._answer_anonymous(inbound)
         person = person_key(self.hash_secret, sender)
         key = _conversation_key(channel, person)
         # Calls are paced by the call itself (each request is Twilio reporting what a live caller did), and
         # a quick caller keying through menus must never be told to slow down: only texts are limited.
-        opening = self._open(key, person if channel == "sms" else None)
+        opening = self._open(key, person if channel == "sms" else None, delivery)
         if opening.duplicate:
-            return Outcome(None)
+            return self._copy(delivery, opening)
+        claimed = Commit(key, None, opening.claimed)
         lang = opening.conversation_language
         if channel == "sms":
             consent = self._consent(key, person, inbound, opening.opted_out, lang)
             if consent is not None:
-                return consent
+                kept = consent.commit.session if consent.commit is not None else None
+                return replace(consent, commit=replace(claimed, session=kept))
             if self._flooding(opening, inbound):
                 log.info("%s %s rate limited", channel, key[-8:])
                 said = lang or default_language(self.context)
                 notice = self.context.flow.message("slow_down", said)
-                return Outcome(replace(fallback_reply(self.context.hotlines, notice, said), tags=("rate-limited",)))
+                reply = replace(fallback_reply(self.context.hotlines, notice, said), tags=("rate-limited",))
+                return Outcome(reply, commit=claimed)
         session, returning, remembered = opening.session, opening.returning, opening.remembered
         context = self._context_for(session)
         try:
@@ -272,21 +262,44 @@ class Helpline:
             self.faults.report("engine step", exc)
             said = lang or default_language(context)
             notice = context.flow.message("unavailable", said)
-            return Outcome(fallback_reply(context.hotlines, notice, said), degraded=True)
-        if remembered:
-            try:
-                self.sessions.save(key, turn.session)
-            except Exception as exc:  # noqa: BLE001
-                self.faults.report("session save", exc)
-                remembered = False
+            return Outcome(fallback_reply(context.hotlines, notice, said), degraded=True, commit=claimed)
         log.info("%s %s -> %s (turn %d)", channel, key[-8:], turn.session.state, turn.session.turns)
-        return Outcome(turn.reply, degraded=not remembered, step=turn.session.turns)
+        kept = turn.session if remembered else None
+        return Outcome(turn.reply, degraded=not remembered, step=turn.session.turns,
+                       commit=replace(claimed, session=kept))
+
+    def _copy(self, delivery: str | None, opening: Opening) -> Outcome:
+        """A redelivered copy: the first copy's answer, or, while that is still being made, a short one."""
+        answer = self.conversations.first_answer(delivery) if delivery is not None else None
+        if answer is not None:
+            return Outcome(None, replayed=answer)
+        lang = opening.conversation_language or default_language(self.context)
+        return Outcome(fallback_reply(self.context.hotlines, "", lang), degraded=True, busy=True)
+
+    def commit(self, outcome: Outcome, answer: bytes | None) -> None:
+        """Write what answering took: the session and, for a claimed delivery, `answer`; never raises.
+
+        A failure is logged: the answer is given anyway, and the conversation goes on from where the store
+        last had it.
+        """
+        done = outcome.commit
+        if done is None or (done.session is None and done.delivery is None):
+            return
+        try:
+            self.conversations.commit(done.key, done.session, done.delivery, answer)
+        except Exception as exc:  # noqa: BLE001
+            self.faults.report("answer and session save", exc)
+
+    def release(self, outcome: Outcome) -> None:
+        """The answer could not be made: let a redelivery of the claimed delivery be answered afresh."""
+        if outcome.commit is not None and outcome.commit.delivery is not None:
+            self.conversations.release(outcome.commit.delivery)
 
     def forget(self, channel: str, sender: str) -> None:
         """Drop what is kept about a conversation that is over (a call that ended); never raises."""
         key = self.key_for(channel, sender)
         try:
-            self.sessions.forget(key)
+            self.conversations.forget(key)
         except Exception as exc:  # noqa: BLE001 - it expires by itself anyway
             self.faults.report("session forget", exc)
 

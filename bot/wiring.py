@@ -28,15 +28,13 @@ from bot.core.safe_mode import safe_crisis, safe_flow
 from bot.core.safety import CrisisScreen, load_crisis
 from bot.helpline import Helpline
 from bot.jobs import text_queue
+from bot.storage.conversations import ConversationStore, RateLimit, Replay, SessionKeys
 from bot.storage.db import Bounds, make_engine, make_session_factory
 from bot.storage.directory_cache import LiveDirectory
 from bot.storage.directory_repo import SqlDirectory
 from bot.storage.gazetteer_cache import load_gazetteer
-from bot.storage.guards import RedisRateLimiter, RedisReplayCache
 from bot.storage.opt_outs import OptOutStore
-from bot.storage.preflight import RedisPreflight
 from bot.storage.redis_server import client_for
-from bot.storage.sessions import RedisSessionStore
 
 if TYPE_CHECKING:
     from bot.reloader import Reloader
@@ -80,7 +78,7 @@ class Parts:
     redis: redis.Redis
     flow: Flow | None
     helpline: Helpline
-    replay: RedisReplayCache
+    conversations: ConversationStore
     queue: Queue
     directory: LiveDirectory | None = None
     reloader: Reloader | None = None
@@ -169,25 +167,28 @@ def build(settings: Settings, redis_client: redis.Redis | None = None) -> Parts:
     reloader = Reloader(settings, engine, factory, redis_client, directory)
     # The flow file if it passes its checks, else the last good copy, else the built-in safe flow.
     context = reloader.start()
-    store = RedisSessionStore(redis_client, settings.session_ttl_seconds, settings.returning_ttl_seconds)
-    limiter = RedisRateLimiter(settings.rate_limit_count, settings.rate_limit_window_seconds)
     opt_outs = OptOutStore(
         make_session_factory(request_engine), mirror=redis_client, sync_seconds=settings.opt_out_sync_seconds
     )
+    conversations = ConversationStore(
+        redis_client,
+        SessionKeys(settings.session_ttl_seconds, settings.returning_ttl_seconds),
+        RateLimit(settings.rate_limit_count, settings.rate_limit_window_seconds),
+        Replay(settings.replay_ttl_seconds),
+        opt_outs,
+    )
     helpline = Helpline(
         context,
-        store,
+        conversations,
         settings.hash_secret,
-        RedisPreflight(store, limiter, opt_outs),
         opt_outs,
         confirm_opt_outs=settings.opt_out_handled_by == "app",
         catch_up=reloader.catch_up,
     )
     reloader.attach(helpline)
-    replay = RedisReplayCache(redis_client, settings.replay_ttl_seconds, on_error=helpline.faults.report)
     queue = text_queue(redis_client)
     return Parts(
-        settings, engine, factory, redis_client, context.flow, helpline, replay, queue, directory, reloader,
+        settings, engine, factory, redis_client, context.flow, helpline, conversations, queue, directory, reloader,
         request_engine,
     )
 

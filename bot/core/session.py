@@ -31,7 +31,7 @@ class Session:
     offered_person: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data for storage (by field names read once: `dataclasses.asdict` deep-copies, 10x slower)."""
+        """Plain data for storage (by field names read once: `dataclasses.asdict` deep-copies every value)."""
         data = {name: getattr(self, name) for name in _FIELD_NAMES}
         data["history"] = list(self.history)
         data["pending"] = list(self.pending)
@@ -76,17 +76,60 @@ class Session:
 _FIELD_NAMES = tuple(f.name for f in fields(Session))
 
 
-class SessionStore(Protocol):
-    """Where sessions live between messages (Redis in production); keyed by a hash, never a number."""
+@dataclass(frozen=True)
+class Opening:
+    """What the stores know about a message's sender before the engine runs, read in one go."""
 
-    def load(self, key: str) -> tuple[Session | None, bool]:
-        """The live session, if any, and whether this person has written before (for "welcome back")."""
+    session: Session | None
+    returning: bool
+    opted_out: bool | None = None
+    """None when the fast copy does not know: ask the opt-out stores."""
+    over_limit: bool = False
+    remembered: bool = True
+    """False when the session store could not be read: the conversation goes on without memory."""
+    duplicate: bool = False
+    """A copy of a message that is already being answered (delivered twice): it gets the first copy's answer."""
+    language: str | None = None
+    """The language a returning person last wrote in (kept with the "wrote before" marker), if known."""
+    claimed: str | None = None
+    """The webhook delivery this copy claimed: its answer is kept under it by `Conversations.commit`."""
+
+    @property
+    def conversation_language(self) -> str | None:
+        """The language of the live conversation, else the one remembered for this person."""
+        return self.session.language if self.session is not None else self.language
+
+
+NOT_REMEMBERED = Opening(None, False, remembered=False)
+
+
+class Conversations(Protocol):
+    """Where conversations live between messages (Redis in production); keyed by a hash, never a number.
+
+    Answering one message makes two calls: `open` before the engine runs and `commit` after its answer is made.
+    """
+
+    def open(self, key: str, person: str | None = None, delivery: str | None = None) -> Opening:
+        """Claim `delivery`, load `key`'s session and, for a text (`person` given), count it against the rate
+        limit and read the fast copy of its opt-out. Raises when the store does not answer."""
+        ...
+
+    def commit(self, key: str, session: Session | None, delivery: str | None, answer: bytes | None) -> None:
+        """Save the session and keep the answer for a redelivery of a claimed delivery. Raises on failure."""
+        ...
+
+    def first_answer(self, delivery: str) -> bytes | None:
+        """The answer the first copy of `delivery` gave, waiting a little for it; None when it is not there."""
+        ...
+
+    def release(self, delivery: str) -> None:
+        """Drop the claim on a delivery whose answer could not be made; never raises."""
         ...
 
     def save(self, key: str, session: Session) -> None:
-        """Keep the session until its time-to-live runs out."""
+        """Store a session at once (a conversation started over)."""
         ...
 
     def forget(self, key: str) -> None:
-        """Drop the session at once (a call that has ended)."""
+        """Drop the session at once (a call that has ended, a STOP)."""
         ...

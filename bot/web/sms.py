@@ -11,12 +11,12 @@ import logging
 from flask import Blueprint, Response, current_app, request
 
 from bot.core.engine import Inbound
-from bot.helpline import Helpline
+from bot.helpline import Helpline, Outcome
+from bot.storage.conversations import delivery_key
 from bot.storage.outbox import record_delivery
 from bot.web.limits import capped
-from bot.web.replay import once_per_delivery
 from bot.web.signature import twilio_signed
-from bot.web.twiml import empty_twiml, sms_twiml
+from bot.web.twiml import answer, empty_twiml, sms_twiml
 
 log = logging.getLogger(__name__)
 
@@ -29,15 +29,18 @@ def helpline() -> Helpline:
 
 @bp.post("/sms")
 @twilio_signed
-@once_per_delivery(sms_twiml)
 def incoming_sms() -> Response:
-    """Answer an inbound text with TwiML."""
+    """Answer an inbound text with TwiML, once per delivery (Twilio may deliver a webhook twice)."""
     sender = request.form.get("From", "")
     body = capped(request.form.get("Body", ""), current_app.config["HELPLINE_SETTINGS"].max_body_chars)
-    outcome = helpline().converse("sms", sender.strip(), Inbound(text=body, channel="sms"))
-    if outcome.reply is None:
-        return empty_twiml()
-    return sms_twiml(outcome.reply)
+    delivery = delivery_key(request.full_path, request.form.to_dict(flat=True))
+    running = helpline()
+    outcome = running.converse("sms", sender.strip(), Inbound(text=body, channel="sms"), delivery)
+    return answer(running, outcome, _sms_answer)
+
+
+def _sms_answer(outcome: Outcome) -> Response:
+    return empty_twiml() if outcome.reply is None else sms_twiml(outcome.reply)
 
 
 @bp.post("/sms/status")

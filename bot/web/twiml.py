@@ -1,4 +1,4 @@
-"""The only place TwiML is made: a `Reply` becomes `<Response><Message>` for a text, or voice verbs for a call.
+"""The only place TwiML is made and sent: a `Reply` becomes a text's `<Message>` or a call's voice verbs.
 
 On a call every reply that waits for the caller is one `<Gather input="dtmf speech">` (keys or words, with
 the county names as speech hints) that always reports back, even when it heard nothing; a reply that puts
@@ -8,6 +8,7 @@ voice of its language (a Spanish call is spoken and recognised in es-US).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask import Response
@@ -16,6 +17,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from bot.core.render import sms_body, voice_parts
 from bot.core.reply import Reply
+from bot.helpline import Helpline, Outcome
 
 TWIML_MIMETYPE = "application/xml"
 
@@ -23,6 +25,20 @@ TWIML_MIMETYPE = "application/xml"
 def xml_response(twiml: object) -> Response:
     """Wrap a twilio TwiML object as an HTTP 200 XML response."""
     return Response(str(twiml), status=200, mimetype=TWIML_MIMETYPE)
+
+
+def answer(helpline: Helpline, outcome: Outcome, render: Callable[[Outcome], Response]) -> Response:
+    """`render(outcome)`, then the session and the answer are committed (one write); a redelivered copy gets
+    the first copy's TwiML as it was sent."""
+    if outcome.replayed is not None:
+        return Response(outcome.replayed, status=200, mimetype=TWIML_MIMETYPE)
+    try:
+        response = render(outcome)
+    except BaseException:
+        helpline.release(outcome)
+        raise
+    helpline.commit(outcome, response.get_data())
+    return response
 
 
 def sms_twiml(reply: Reply) -> Response:

@@ -26,10 +26,10 @@ from bot.core.render import text_outcome, texted_list_body, words
 from bot.core.reply import Reply, TextedList
 from bot.helpline import Helpline, Outcome
 from bot.jobs import can_text, enqueue_text, may_send
+from bot.storage.conversations import delivery_key
 from bot.web.limits import capped
-from bot.web.replay import once_per_delivery
 from bot.web.signature import twilio_signed
-from bot.web.twiml import MAX_HINTS, CallSettings, voice_twiml
+from bot.web.twiml import MAX_HINTS, CallSettings, answer, voice_twiml
 from bot.wiring import Parts
 
 log = logging.getLogger(__name__)
@@ -64,14 +64,13 @@ def incoming_call() -> Response:
     return _answer(_helpline().converse("voice", _call_sid(), inbound))
 
 
-def _busy(reply: Reply) -> Response:
-    """A copy of a callback still being answered: every line, and through to a person."""
-    return voice_twiml(_trouble(reply), _call_settings(_parts()))
+def _delivery() -> str:
+    """The identity of this callback's delivery: a copy Twilio sends again gets the first one's answer."""
+    return delivery_key(request.full_path, request.form.to_dict(flat=True))
 
 
 @bp.post("/voice/gather")
 @twilio_signed
-@once_per_delivery(_busy)
 def gathered() -> Response:
     """The caller keyed digits, said something, or let the prompt time out."""
     digits = request.form.get("Digits", "").strip()
@@ -79,21 +78,21 @@ def gathered() -> Response:
     speech = capped(request.form.get("SpeechResult", ""), limit).strip()
     confidence = _confidence(request.form.get("Confidence")) if speech and not digits else None
     inbound = Inbound(text=speech, digits=digits, channel="voice", confidence=confidence)
-    outcome = _helpline().converse("voice", _call_sid(), inbound)
+    outcome = _helpline().converse("voice", _call_sid(), inbound, _delivery())
     if outcome.degraded and outcome.reply is not None and not (digits or speech) and not outcome.reply.action:
         # Without call state we cannot count silent tries, so silence goes straight to a person.
-        outcome = Outcome(replace(outcome.reply, action="connect"), degraded=True)
+        outcome = replace(outcome, reply=replace(outcome.reply, action="connect"))
     return _answer(outcome)
 
 
 @bp.post("/voice/dial-status")
 @twilio_signed
-@once_per_delivery(_busy)
 def dial_status() -> Response:
     """The transfer to the 24/7 line ended: goodbye after a conversation, the other lines if it failed."""
     status = request.form.get("DialCallStatus", "")
     status = status if status in DIAL_STATUSES else "failed"
-    return _answer(_helpline().converse("voice", _call_sid(), Inbound(channel="voice", event=f"dial:{status}")))
+    inbound = Inbound(channel="voice", event=f"dial:{status}")
+    return _answer(_helpline().converse("voice", _call_sid(), inbound, _delivery()))
 
 
 @bp.post("/voice/status")
@@ -106,11 +105,19 @@ def call_status() -> tuple[str, int]:
 
 
 def _answer(outcome: Outcome) -> Response:
-    """TwiML for the engine's reply; a list the caller asked for by text is queued first."""
+    """The call's TwiML for `outcome`, once per delivery, committed with what answering it took."""
+    return answer(_helpline(), outcome, _call_answer)
+
+
+def _call_answer(outcome: Outcome) -> Response:
+    """TwiML for the engine's reply; a list the caller asked for by text is queued first. A copy of a callback
+    still being answered hears every line, and is put through to a person."""
     parts = _parts()
     reply = outcome.reply if outcome.reply is not None else fallback_reply(parts.helpline.context.hotlines)
-    if "degraded" in reply.tags:
+    if "degraded" in reply.tags or outcome.busy:
         reply = _trouble(reply)
+    if outcome.busy:
+        return voice_twiml(reply, _call_settings(parts))
     before = ""
     if reply.texted is not None:
         before = text_outcome(_send_list(parts, reply.texted, reply.language), reply.language)

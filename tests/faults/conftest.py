@@ -27,7 +27,7 @@ from bot.storage.db import init_database, make_engine
 from tests.conftest import free_port, fresh_database
 from tests.faults.tcp_proxy import TcpProxy
 
-FAULTS_DATABASE = "helpline_faults"
+FAULTS_DATABASE = f"helpline_faults_{os.getpid()}"
 
 
 class RedisServer:
@@ -92,31 +92,42 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
     server.close()
 
 
+def _admin_connection():  # type: ignore[no-untyped-def]
+    import psycopg
+
+    return psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True, connect_timeout=2)
+
+
 def _postgres_url() -> str | None:
-    """A PostgreSQL server to break: the test one, or the machine's own (in a database of our own)."""
+    """A PostgreSQL server to break: the test one, or the machine's own, in a database of this run's own (two
+    runs at once must not drop each other's tables)."""
     url = os.environ.get("TEST_DATABASE_URL")
     if url and make_url(url).get_backend_name() == "postgresql":
         return url
     try:
-        import psycopg
-
-        with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True,
-                             connect_timeout=2) as conn:
-            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (FAULTS_DATABASE,)).fetchone():
-                conn.execute(f"CREATE DATABASE {FAULTS_DATABASE}")
+        with _admin_connection() as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {FAULTS_DATABASE}")
+            conn.execute(f"CREATE DATABASE {FAULTS_DATABASE}")
     except Exception:  # noqa: BLE001 - no PostgreSQL here: the SQLite stand-ins serve
         return None
     return f"postgresql+psycopg://postgres@127.0.0.1:5432/{FAULTS_DATABASE}"
 
 
 @pytest.fixture(scope="session")
-def postgres_url(database_url: str) -> str | None:
+def postgres_url(database_url: str) -> Iterator[str | None]:
     """The PostgreSQL database the fault tests break, fresh for this run (None where there is none)."""
     url = _postgres_url()
     if url is None or url == database_url:
-        return url  # the test database is made fresh by the main conftest
+        yield url  # the test database is made fresh by the main conftest
+        return
     fresh_database(url)
-    return url
+    yield url
+    if url.endswith(FAULTS_DATABASE):
+        try:
+            with _admin_connection() as conn:
+                conn.execute(f"DROP DATABASE IF EXISTS {FAULTS_DATABASE} WITH (FORCE)")
+        except Exception:  # noqa: BLE001 - left for the next run of this process id to drop
+            pass
 
 
 class BreakableDatabase:

@@ -8,8 +8,7 @@ import redis
 from sqlalchemy import event
 
 from bot.config import load_settings
-from bot.storage.delivery_claim import PENDING
-from bot.storage.guards import delivery_key
+from bot.storage.conversations import PENDING, delivery_key
 from bot.web import create_app
 from tests.conftest import Phone, assert_hotlines, make_env, message_text, sign, sms_params
 
@@ -45,7 +44,7 @@ def test_simultaneous_copies_get_one_answer(phone: Phone) -> None:
 def test_a_copy_that_finds_its_first_still_in_flight_changes_nothing(phone: Phone, redis_client) -> None:
     phone.send("menu")
     params = sms_params("3", phone.number)
-    replay = phone.client.application.extensions["helpline_parts"].replay
+    replay = phone.client.application.extensions["helpline_parts"].conversations.replay
     replay.wait = 0.2
     # The first copy has claimed this delivery and is still being answered (it never finishes here).
     claimed = f"hl:replay:{delivery_key('/sms?', params)}"

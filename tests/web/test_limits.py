@@ -41,9 +41,9 @@ def test_the_engine_reads_at_most_1600_characters(app, monkeypatch, phone: Phone
     helpline = app.extensions["helpline"]
     original = helpline.converse
 
-    def spy(channel: str, sender: str, inbound: Inbound):  # type: ignore[no-untyped-def]
+    def spy(channel: str, sender: str, inbound: Inbound, delivery: str | None = None):  # type: ignore[no-untyped-def]
         seen.append(len(inbound.text))
-        return original(channel, sender, inbound)
+        return original(channel, sender, inbound, delivery)
 
     monkeypatch.setattr(helpline, "converse", spy)
     assert_hotlines(phone.send("a" * 5000))
