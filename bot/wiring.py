@@ -29,10 +29,10 @@ from bot.core.safety import CrisisScreen, load_crisis
 from bot.helpline import Helpline
 from bot.jobs import text_queue
 from bot.storage.db import Bounds, make_engine, make_session_factory
-from bot.storage.directory_cache import LiveDirectory
-from bot.storage.directory_repo import SqlDirectory
 from bot.storage.gazetteer_cache import load_gazetteer
 from bot.storage.guards import RedisRateLimiter, RedisReplayCache
+from bot.storage.listings import SqlDirectory
+from bot.storage.live_directory import LiveDirectory
 from bot.storage.opt_outs import OptOutStore
 from bot.storage.preflight import RedisPreflight
 from bot.storage.redis_server import client_for
