@@ -72,7 +72,7 @@ def environment() -> dict[str, Any]:
 def micro(args: argparse.Namespace, database_url: str) -> list[dict[str, Any]]:
     from bench import micro as m
     from bot.storage.db import init_database, make_engine, make_session_factory
-    from bot.storage.directory_repo import SqlDirectory
+    from bot.storage.listings import SqlDirectory
 
     settings = load_settings({"HELPLINE_DEV": "1", "HASH_SECRET": "bench", "INSTANCE_DIR": tempfile.mkdtemp()})
     runs = []

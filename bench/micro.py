@@ -21,7 +21,7 @@ from bot.core.engine import Context, Inbound, step
 from bot.core.flow_loader import load_flow
 from bot.core.safety import CrisisScreen, load_crisis
 from bot.core.session import Session
-from bot.storage.directory_repo import SqlDirectory
+from bot.storage.listings import SqlDirectory
 from bot.wiring import CRISIS_FILE, MAIN_FLOW, gazetteer, hotlines
 
 CATEGORIES = ("peer-support", "family", "mutual-support", "sober-living", "treatment", "food", "transportation")

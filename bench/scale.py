@@ -16,10 +16,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from bench.synthetic import generate
 from bot.config import PROJECT_ROOT
 from bot.storage.db import init_database, install_dataset, make_engine
 from bot.storage.gazetteer_cache import load_gazetteer
-from bot.storage.synthetic import generate
 
 PROBE = r"""
 import json, os, re, resource, time, logging

@@ -48,7 +48,7 @@ def load_directory(url: str, services: int, instance: Path) -> tuple[Path, int]:
         if services == 0:
             result = init_database(engine, PROJECT_ROOT / "data")
             return PROJECT_ROOT / "data", result.services
-        from bot.storage.synthetic import generate
+        from bench.synthetic import generate
 
         out = instance / f"synthetic-{services}"
         if (out / "resources.yaml").exists() and loaded_hash(engine) == content_hash(out):

@@ -19,7 +19,6 @@ import click
 from flask.cli import FlaskGroup
 
 from bot.admin.cli import chat, data, flows, reload_command
-from bot.cli_data import generate_command
 from bot.config import LOG_FORMAT, PROJECT_ROOT, ConfigError, Settings, load_settings
 from bot.storage.db import Bounds, SyntheticDataRefused, init_database, make_engine
 from bot.storage.redis_server import EmbeddedRedis
@@ -40,7 +39,6 @@ main.add_command(flows)
 main.add_command(data)
 main.add_command(chat)
 main.add_command(reload_command)
-data.add_command(generate_command)  # helpline data generate: a synthetic directory for benchmarks
 
 
 def _settings() -> Settings:

@@ -30,9 +30,9 @@ from bot.helpline import Helpline
 from bot.jobs import text_queue
 from bot.storage.conversations import ConversationStore, RateLimit, Replay, SessionKeys
 from bot.storage.db import Bounds, make_engine, make_session_factory
-from bot.storage.directory_cache import LiveDirectory
-from bot.storage.directory_repo import SqlDirectory
 from bot.storage.gazetteer_cache import load_gazetteer
+from bot.storage.listings import SqlDirectory
+from bot.storage.live_directory import LiveDirectory
 from bot.storage.opt_outs import OptOutStore
 from bot.storage.redis_server import client_for
 

@@ -344,7 +344,7 @@ def fake_twilio() -> Iterator[FakeTwilio]:
 def directory(database_url: str):  # type: ignore[no-untyped-def]
     """The real SQL directory over the shipped data."""
     from bot.storage.db import make_session_factory
-    from bot.storage.directory_repo import SqlDirectory
+    from bot.storage.listings import SqlDirectory
 
     return SqlDirectory(make_session_factory(make_engine(database_url)))
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from bot.admin import crisis_eval
 from bot.config import Settings
-from bot.core.directory import Phone, Resource
+from bot.core.directory import Resource
 from bot.core.flow import Flow
 from bot.core.flow_check import Budget, Measured, check_flow, longest_resources, segment_report
 from bot.core.flow_loader import FlowError, Problem, parse_flow
@@ -22,6 +22,7 @@ from bot.core.places import Gazetteer, county_alias
 from bot.core.safety import load_crisis
 from bot.storage.data_check import Finding, blocking, check_data
 from bot.storage.data_files import Dataset
+from bot.storage.listings import dataset_listings
 from bot.wiring import CRISIS_FILE, gazetteer, hotlines
 
 FLOW_SUFFIXES = (".yaml", ".yml")
@@ -83,26 +84,7 @@ def check_crisis_file(path: Path, statements: Path | None = crisis_eval.DEFAULT_
 
 def to_resources(dataset: Dataset) -> list[Resource]:
     """The active services of a dataset as the engine sees them."""
-    out = []
-    for org in dataset.organizations:
-        for s in org.services:
-            if s.status != "active":
-                continue
-            out.append(
-                Resource(
-                    id=s.id,
-                    name=s.name,
-                    organization=org.name,
-                    phones=tuple(Phone(p.number, p.display, p.type) for p in s.phones),
-                    categories=s.categories,
-                    url=s.url,
-                    description=s.description,
-                    text_instructions=s.text_instructions,
-                    source=s.source,
-                    national=any(a.extent == "national" for a in s.service_areas),
-                )
-            )
-    return out
+    return [listing.resource for listing in dataset_listings(dataset)]
 
 
 def served_labels(dataset: Dataset, places: Gazetteer) -> tuple[str, ...]:

@@ -17,7 +17,7 @@ from bot.core.engine import Context
 from bot.core.flow import Flow
 from bot.core.safety import load_crisis
 from bot.storage.db import init_database, make_engine, make_session_factory
-from bot.storage.directory_repo import SqlDirectory
+from bot.storage.listings import SqlDirectory
 from bot.wiring import CRISIS_FILE, gazetteer, make_context
 
 

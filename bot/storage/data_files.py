@@ -125,7 +125,7 @@ class LocationEntry:
 class OrganizationEntry:
     """An organization and the services it offers.
 
-    `synthetic` marks generated benchmark data (`helpline data generate`): such a directory is refused by
+    `synthetic` marks generated benchmark data (`python -m bench.synthetic`): such a directory is refused by
     `init_database` unless `ALLOW_SYNTHETIC_DATA` is set, so fictional numbers never reach a person.
     """
 

@@ -180,7 +180,7 @@ def init_database(
 
     The files' content hash is compared with the loaded one first, so an unchanged folder is not even parsed
     (parsing 100,000 services takes minutes; `helpline init` runs on every release). A directory marked
-    `synthetic` (made by `helpline data generate`: fictional services and numbers) is refused unless
+    `synthetic` (made by `python -m bench.synthetic`: fictional services and numbers) is refused unless
     `allow_synthetic` is set (`ALLOW_SYNTHETIC_DATA=1`): it is for benchmarks, never for people.
     """
     data_dir = Path(data_dir)

@@ -13,7 +13,7 @@ from bot.config import PROJECT_ROOT
 from bot.core.directory import County
 from bot.storage.data_files import load_dataset
 from bot.storage.db import init_database, make_engine, make_session_factory
-from bot.storage.directory_repo import SqlDirectory
+from bot.storage.listings import SqlDirectory
 from bot.wiring import gazetteer
 
 OTHER_TOOL = Path(__file__).parent / "fixtures" / "hsds" / "other-tool"

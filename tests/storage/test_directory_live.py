@@ -12,9 +12,14 @@ from sqlalchemy.exc import OperationalError
 from bot.core.directory import County
 from bot.core.directory_index import DirectoryIndex
 from bot.storage.db import init_database, make_engine, make_session_factory
-from bot.storage.directory_build import BuildFailed, build_in_child, can_build_in_child
-from bot.storage.directory_cache import DirectoryUnavailable, LiveDirectory
-from bot.storage.directory_repo import SqlDirectory
+from bot.storage.listings import SqlDirectory
+from bot.storage.live_directory import (
+    BuildFailed,
+    DirectoryUnavailable,
+    LiveDirectory,
+    build_in_child,
+    can_build_in_child,
+)
 from bot.wiring import gazetteer
 
 CATEGORIES = (

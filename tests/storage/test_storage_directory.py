@@ -11,7 +11,7 @@ from sqlalchemy import Engine, event
 
 from bot.core.directory import County, Directory, Phone
 from bot.storage.db import init_database, make_session_factory
-from bot.storage.directory_repo import SqlDirectory
+from bot.storage.listings import SqlDirectory
 
 VOLUSIA = County("Volusia County", "FL", "12127")
 PUTNAM = County("Putnam County", "FL", "12107")

@@ -8,26 +8,39 @@ local listings outlive a database outage. Only before the first successful load 
 (`DirectoryUnavailable`), which the helpline turns into a reply with the hotlines.
 
 The index is a cache of the database, never a second source of truth: every web process builds its own from
-the same rows, so two processes disagree at most for `check_seconds` after a reload. A large directory is built
-in a child process (`bot.storage.directory_build`) so that this process never holds the build's peak; a small
-one, or one in an in-memory database, in this process.
+the same rows, so two processes disagree at most for `check_seconds` after a reload.
+
+A large directory is built in a short-lived child process (`python -m bot.storage.live_directory`): reading
+and indexing the listings needs several times the finished index at the peak (rows, `Listing`s, the build's
+lists and sets), and a process keeps much of its peak. The worker tells the child the database and the county
+centres on stdin and unpickles the index as the child writes it to stdout, so its own heap only ever holds the
+finished index, laid out in one piece; the child's memory goes back to the system when it exits. The pickle
+comes from our own child over a pipe, never from a file that anyone else could have written. A small directory,
+or one in an in-memory database, is built in this process.
 """
 
 from __future__ import annotations
 
 import ctypes
 import gc
+import json
 import logging
 import pickle
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping, Set
+from typing import IO
+
+from sqlalchemy.engine import make_url
 
 from bot.core.directory import County, Nearby, Point, Resource
 from bot.core.directory_index import DirectoryIndex
 from bot.helpline import FaultLog
-from bot.storage.directory_build import build_in_child, can_build_in_child
-from bot.storage.directory_repo import SqlDirectory
+from bot.storage.db import make_engine, make_session_factory
+from bot.storage.listings import SqlDirectory
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +55,10 @@ def release_memory() -> None:
 
 
 CHILD_BUILD_MIN_SERVICES = 5000
-"""Smaller directories are built in place: their peak is a few MB, and a child process costs ~1.5 s to start."""
+"""Smaller directories are built in place: their peak is small, and starting a child costs more than it saves."""
+_MODULE = "bot.storage.live_directory"
+_ERROR_LINES = 5
+"""How much of a failed child's traceback this process logs: its last lines say what went wrong."""
 
 
 class DirectoryUnavailable(RuntimeError):
@@ -93,33 +109,20 @@ class LiveDirectory:
         if self.database_url is not None and self.source.active_services() >= self.child_build_min_services:
             version, index = build_in_child(self.database_url, self.centroids)
         else:
-            version, index = self._build_here()
+            version, index = self.source.read_listings(lambda ls: DirectoryIndex.build(ls, self.centroids))
         index.version = version or ""
         self._index = index
         # The index is millions of long-lived objects: left to the cyclic collector, each full collection
-        # walks them all (~90 ms for 100,000 services, inside some unlucky request). Frozen, it skips them;
-        # unfrozen first, so that whatever the old index leaves behind can still be collected.
+        # walks them all, a pause that grows with the directory, inside some unlucky request. Frozen, it skips
+        # them; unfrozen first, so that whatever the old index leaves behind can still be collected.
         gc.unfreeze()
-        release_memory()  # the old index's pages, and the compaction's, go back to the system
+        release_memory()  # the old index's pages, and the build's, go back to the system
         gc.freeze()
         log.info(
             "directory index loaded: %d services (data %s) in %.1f s",
             index.size, (version or "none")[:12], time.perf_counter() - started,
         )
         return True
-
-    def _build_here(self) -> tuple[str | None, DirectoryIndex]:
-        version, built = self.source.read_listings(lambda listings: DirectoryIndex.build(listings, self.centroids))
-        # Compaction. Streaming 100,000 rows leaves the index's objects scattered among the rows' freed garbage,
-        # and memory goes back to the system only in whole pages: the process would keep ~85 MB for a 36 MB
-        # index. So the index is written out (pickle, 0.1 s), the scattered original dropped, and read back into
-        # the holes; what is left whole is handed back: ~40 MB. (Built in a child, it arrives compact.)
-        frozen = pickle.dumps(built, protocol=pickle.HIGHEST_PROTOCOL)
-        del built
-        release_memory()
-        index: DirectoryIndex = pickle.loads(frozen)
-        del frozen
-        return version, index
 
     def wait(self, timeout: float | None = None) -> None:
         """Wait for a background check in progress (tests and tools use this)."""
@@ -175,3 +178,80 @@ class LiveDirectory:
             self.refresh()
         except Exception as exc:  # noqa: BLE001 - an outage must leave the last index serving
             self.faults.report("directory refresh", exc)
+
+
+# -- the build in a child process -------------------------------------------------------------------------
+
+
+class BuildFailed(RuntimeError):
+    """The child process could not build the index (database unreachable, killed...): its errors are in the log."""
+
+
+def can_build_in_child(database_url: str | None) -> bool:
+    """Whether a separate process can reach the same database (not an in-memory SQLite one)."""
+    if not database_url:
+        return False
+    url = make_url(database_url)
+    database = url.database or ""
+    in_memory = database in ("", ":memory:") or url.query.get("mode") == "memory"
+    return url.get_backend_name() != "sqlite" or not in_memory
+
+
+def build_in_child(
+    database_url: str, centroids: Mapping[str, Point], timeout: float = 900.0
+) -> tuple[str | None, DirectoryIndex]:
+    """(content hash, index) of the active listings in `database_url`, built by a child process.
+
+    Raises `BuildFailed` when the child fails, after logging the end of its traceback through this process's
+    logger (not straight onto its stderr). The URL (with any password) goes over stdin, never on a command line
+    that `ps` shows.
+    """
+    request = json.dumps({"database_url": database_url, "centroids": {k: list(v) for k, v in centroids.items()}})
+    # The child's stderr goes to a file, not a pipe: a pipe nobody reads while the index streams could fill up.
+    with tempfile.TemporaryFile() as errors, subprocess.Popen(
+        [sys.executable, "-m", _MODULE], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors, close_fds=True
+    ) as child:
+        assert child.stdin is not None and child.stdout is not None
+        try:
+            child.stdin.write(request.encode())
+            child.stdin.close()
+            # Read as it comes: the pickle is never whole in this process's memory, only the objects it makes.
+            version: str | None = pickle.load(child.stdout)
+            index: DirectoryIndex = pickle.load(child.stdout)
+        except (OSError, EOFError, pickle.UnpicklingError) as exc:
+            child.kill()
+            child.wait()
+            raise _failed(child.returncode, errors) from exc
+        finally:
+            child.stdout.close()
+        if child.wait(timeout) != 0:
+            raise _failed(child.returncode, errors)
+    return version, index
+
+
+def _failed(returncode: int | None, errors: IO[bytes]) -> BuildFailed:
+    errors.seek(0)
+    tail = errors.read().decode("utf-8", "replace").strip().splitlines()[-_ERROR_LINES:]
+    log.error("the directory build process failed (exit %s): %s", returncode, " | ".join(tail) or "no output")
+    return BuildFailed(f"the directory build process failed (exit {returncode})")
+
+
+def main() -> int:
+    """The child: read the request on stdin, build, write (version, index) pickled to stdout."""
+    request = json.loads(sys.stdin.buffer.read())
+    centroids = {k: (float(v[0]), float(v[1])) for k, v in request["centroids"].items()}
+    engine = make_engine(request["database_url"])
+    try:
+        source = SqlDirectory(make_session_factory(engine))
+        version, index = source.read_listings(lambda listings: DirectoryIndex.build(listings, centroids))
+    finally:
+        engine.dispose()
+    out = sys.stdout.buffer
+    pickle.dump(version, out, protocol=pickle.HIGHEST_PROTOCOL)
+    pickle.dump(index, out, protocol=pickle.HIGHEST_PROTOCOL)
+    out.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -6,14 +6,12 @@ import re
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import Engine
 
-from bot.cli import main
+from bench.synthetic import GenerateError, generate, main
 from bot.config import PROJECT_ROOT
 from bot.storage.data_files import load_dataset
 from bot.storage.db import SyntheticDataRefused, init_database, install_dataset
-from bot.storage.synthetic import GenerateError, generate
 
 
 @pytest.fixture(scope="module")
@@ -44,12 +42,12 @@ def test_init_refuses_it_unless_allowed(engine: Engine, generated) -> None:  # t
     assert init_database(engine, generated.out, allow_synthetic=True).services == 120
 
 
-def test_it_is_never_written_into_the_real_data_folder(tmp_path: Path) -> None:
+def test_it_is_never_written_into_the_real_data_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(GenerateError):
         generate(PROJECT_ROOT / "data", 10, real_data_dirs=(PROJECT_ROOT / "data",))
-    result = CliRunner().invoke(main, ["data", "generate", "--services", "10", "--out", str(PROJECT_ROOT / "data")])
-    assert result.exit_code != 0
-    assert "refusing" in result.output
+    exit_code = main(["--services", "10", "--out", str(PROJECT_ROOT / "data")])
+    assert exit_code != 0
+    assert "refusing" in capsys.readouterr().err
 
 
 def test_one_state_only(tmp_path: Path) -> None:
