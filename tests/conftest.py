@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -25,6 +27,7 @@ from typing import TYPE_CHECKING
 from xml.etree import ElementTree
 
 import pytest
+from hypothesis.configuration import set_hypothesis_home_dir
 from twilio.request_validator import RequestValidator
 
 from bot.config import PROJECT_ROOT
@@ -46,6 +49,22 @@ SETTINGS_VARIABLES = frozenset(
     re.findall(r'env(?:\.get\(|, )"([A-Z][A-Z0-9_]+)"', (PROJECT_ROOT / "bot" / "config.py").read_text())
 )
 """Every environment variable `bot.config.load_settings` reads, found where it reads them."""
+
+_HYPOTHESIS_HOME = pytest.StashKey[Path]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Hypothesis keeps its examples and caches in a folder of the run's own, removed at the end, not in the
+    checkout (it writes them while collecting, before any fixture could say where)."""
+    config.stash[_HYPOTHESIS_HOME] = home = Path(tempfile.mkdtemp(prefix="helpline-hypothesis-"))
+    set_hypothesis_home_dir(home)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Remove the run's Hypothesis folder."""
+    home = config.stash.get(_HYPOTHESIS_HOME, None)
+    if home is not None:
+        shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)
