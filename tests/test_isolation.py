@@ -9,7 +9,7 @@ from tests.conftest import SETTINGS_VARIABLES
 
 
 def test_the_reset_knows_the_settings_variables() -> None:
-    assert {"DATABASE_URL", "REDIS_URL", "TWILIO_AUTH_TOKEN", "HASH_SECRET", "HELPLINE_DEV", "PORT"} <= SETTINGS_VARIABLES
+    assert {"DATABASE_URL", "REDIS_URL", "TWILIO_AUTH_TOKEN", "HASH_SECRET", "PORT"} <= SETTINGS_VARIABLES
     assert len(SETTINGS_VARIABLES) >= 50
 
 
