@@ -46,7 +46,7 @@ SAMHSA_TEXT = "1-800-662-HELP (4357)"
 EXTERNAL_REDIS_URL = os.environ.get("REDIS_URL") or None
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or None
 SETTINGS_VARIABLES = frozenset(
-    re.findall(r'env(?:\.get\(|, )"([A-Z][A-Z0-9_]+)"', (PROJECT_ROOT / "bot" / "config.py").read_text())
+    re.findall(r'env(?:\.get\(|, |\[)"([A-Z][A-Z0-9_]+)"', (PROJECT_ROOT / "bot" / "config.py").read_text())
 )
 """Every environment variable `bot.config.load_settings` reads, found where it reads them."""
 
