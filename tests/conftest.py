@@ -1,35 +1,40 @@
-"""Shared fixtures: a real Redis, a real database, the app, a phone that texts it and a caller who calls it
-as Twilio would, and a local fake of Twilio's REST API for the texts we send.
+"""Fixtures and helpers that several layers share: a real Redis, a real database, the environment a deployed
+helpline would have, a phone that texts it and a caller who calls it as Twilio would, and an autouse reset.
 
 Redis is the server at `REDIS_URL` when set (its database is flushed between tests, so point it at a
 spare database number), else an embedded real Redis started here. The database is SQLite in a temporary
-folder, or PostgreSQL at `TEST_DATABASE_URL`.
+folder, or PostgreSQL at `TEST_DATABASE_URL`. Each layer's own fixtures live in its folder's conftest
+(tests/web: the app and its clients; tests/jobs: the fake Twilio REST API; tests/admin: the SQL directory;
+tests/core: the engine's context from tests/factories.py, with no database at all). SQLAlchemy and the Redis
+client are imported inside the fixtures that use them, so tests/core runs without loading either.
 """
 
 from __future__ import annotations
 
-import itertools
 import os
+import re
+import shutil
 import signal
 import socket
 import subprocess
+import sys
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from xml.etree import ElementTree
 
 import pytest
-import redis
-from flask import Flask
-from flask.testing import FlaskClient
+from hypothesis.configuration import set_hypothesis_home_dir
 from twilio.request_validator import RequestValidator
 
-from bot.config import PROJECT_ROOT, Settings, load_settings
-from bot.storage.db import init_database, make_engine
-from bot.storage.redis_server import EmbeddedRedis, client_for
-from bot.web import create_app
-from tests.fake_twilio import FakeTwilio
+from bot.config import PROJECT_ROOT
+
+if TYPE_CHECKING:
+    import redis
+    from flask.testing import FlaskClient
 
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 ACCOUNT_SID = "AC" + "0" * 32
@@ -37,14 +42,62 @@ HELPLINE_NUMBER = "+13865550100"
 HOTLINE_TEXT = "(800) 539-4228"
 SAMHSA_TEXT = "1-800-662-HELP (4357)"
 
+# Read once, before any test runs: the reset below takes REDIS_URL out of the environment tests see.
+EXTERNAL_REDIS_URL = os.environ.get("REDIS_URL") or None
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or None
+SETTINGS_VARIABLES = frozenset(
+    re.findall(r'env(?:\.get\(|, |\[)"([A-Z][A-Z0-9_]+)"', (PROJECT_ROOT / "bot" / "config.py").read_text())
+)
+"""Every environment variable `bot.config.load_settings` reads, found where it reads them."""
+
+_HYPOTHESIS_HOME = pytest.StashKey[Path]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Hypothesis keeps its examples and caches in a folder of the run's own, removed at the end, not in the
+    checkout (it writes them while collecting, before any fixture could say where)."""
+    config.stash[_HYPOTHESIS_HOME] = home = Path(tempfile.mkdtemp(prefix="helpline-hypothesis-"))
+    set_hypothesis_home_dir(home)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Remove the run's Hypothesis folder."""
+    home = config.stash.get(_HYPOTHESIS_HOME, None)
+    if home is not None:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def reset_shared_state() -> Iterator[None]:
+    """Each test starts from the same environment and leaves nothing behind for the next.
+
+    The settings' variables are taken out of the environment (a developer's shell must not change what a
+    test sees, and a child process a test starts inherits only what the test gives it), and the environment
+    is put back as it was after the test. The jobs' opt-out store cache holds a database pool and a Redis
+    client for one test's services: it is emptied. Caches of read-only data (the gazetteer, parsed phrases)
+    stay: they cannot change an answer, and rebuilding them would cost seconds per test.
+    """
+    saved = dict(os.environ)
+    for name in SETTINGS_VARIABLES & saved.keys():
+        del os.environ[name]
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        jobs = sys.modules.get("bot.jobs")
+        if jobs is not None:
+            jobs._opt_out_store.cache_clear()
+
 
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real Redis server for the whole run."""
-    url = os.environ.get("REDIS_URL")
-    if url:
-        yield url
+    if EXTERNAL_REDIS_URL:
+        yield EXTERNAL_REDIS_URL
         return
+    from bot.storage.redis_server import EmbeddedRedis
+
     server = EmbeddedRedis(tmp_path_factory.mktemp("redis"))
     yield server.url
     server.stop()
@@ -53,13 +106,15 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A real database with the schema and the shipped data loaded once."""
-    url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    url = TEST_DATABASE_URL or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
     fresh_database(url)
     return url
 
 
 def fresh_database(url: str) -> None:
     """Empty a PostgreSQL database (SQLite files are new), then migrate it and load the shipped data."""
+    from bot.storage.db import init_database, make_engine
+
     engine = make_engine(url)
     if engine.dialect.name == "postgresql":
         from sqlalchemy import text
@@ -73,6 +128,9 @@ def fresh_database(url: str) -> None:
 
 @pytest.fixture
 def redis_client(redis_url: str) -> Iterator[redis.Redis]:
+    """A client of the test Redis, its database flushed before and after the test."""
+    from bot.storage.redis_server import client_for
+
     client = client_for(redis_url)
     client.flushdb()
     yield client
@@ -97,22 +155,8 @@ def make_env(tmp_path: Path, database_url: str, redis_url: str, **overrides: str
 
 @pytest.fixture
 def env(tmp_path: Path, database_url: str, redis_url: str) -> dict[str, str]:
+    """`make_env` for this test's instance folder and the shared services."""
     return make_env(tmp_path, database_url, redis_url)
-
-
-@pytest.fixture
-def settings(env: dict[str, str]) -> Settings:
-    return load_settings(env)
-
-
-@pytest.fixture
-def app(settings: Settings, redis_client: redis.Redis) -> Flask:
-    return create_app(settings, redis_client)
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 def free_port() -> int:
@@ -129,9 +173,6 @@ def stop_group(proc: subprocess.Popen) -> None:  # type: ignore[type-arg]
         proc.wait(timeout=20)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
-
-
-_sids = itertools.count(1)
 
 
 def twilio_sid(prefix: str) -> str:
@@ -208,11 +249,6 @@ class Phone:
         assert response.status_code == 200, response.data
         root = ElementTree.fromstring(response.get_data(as_text=True))
         assert root.tag == "Response" and len(root) == 0, response.data
-
-
-@pytest.fixture
-def phone(client: FlaskClient) -> Phone:
-    return Phone(client, f"+1386555{next(_sids):04d}")
 
 
 def assert_hotlines(text: str) -> None:
@@ -325,56 +361,3 @@ class Call:
         params.update(CallDuration="42", CallbackSource="call-progress-events", SequenceNumber="0")
         signature = sign(f"{self.base_url}/voice/status", params)
         return self.client.post("/voice/status", data=params, headers={"X-Twilio-Signature": signature}).status_code
-
-
-@pytest.fixture
-def call(client: FlaskClient) -> Call:
-    return Call(client, f"+1386555{next(_sids):04d}")
-
-
-@pytest.fixture
-def fake_twilio() -> Iterator[FakeTwilio]:
-    """A local fake of Twilio's REST API, for the texts the helpline sends."""
-    server = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="session")
-def directory(database_url: str):  # type: ignore[no-untyped-def]
-    """The real SQL directory over the shipped data."""
-    from bot.storage.db import make_session_factory
-    from bot.storage.listings import SqlDirectory
-
-    return SqlDirectory(make_session_factory(make_engine(database_url)))
-
-
-@pytest.fixture(scope="session")
-def index(directory):  # type: ignore[no-untyped-def]
-    """The in-memory directory index the running helpline uses, loaded from the real SQL directory."""
-    from bot.core.directory_index import DirectoryIndex
-    from bot.wiring import gazetteer
-
-    version, listings = directory.listings()
-    return DirectoryIndex.build(listings, gazetteer().centroids, version or "")
-
-
-@pytest.fixture(scope="session")
-def context(index):  # type: ignore[no-untyped-def]
-    """The engine's context: the shipped main flow, the US gazetteer, the directory index (as wired)."""
-    from bot.config import load_settings as _load
-    from bot.core.engine import Context
-    from bot.core.flow_loader import load_flow
-    from bot.core.safety import load_crisis
-    from bot.wiring import gazetteer, hotlines
-
-    settings = _load({"HELPLINE_DEV": "1", "HASH_SECRET": "x", "INSTANCE_DIR": "/nonexistent"})
-    return Context(
-        flow=load_flow(PROJECT_ROOT / "flows" / "main.yaml"),
-        places=gazetteer(),
-        directory=index,
-        hotlines=hotlines(settings),
-        prefer_states=(("FL",), ("OH",)),
-        sms_budget=4,
-        crisis=load_crisis(PROJECT_ROOT / "flows" / "crisis.yaml"),
-    )

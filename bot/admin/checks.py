@@ -21,8 +21,7 @@ from bot.core.flow_schema import schema_problems
 from bot.core.places import Gazetteer, county_alias
 from bot.core.safety import load_crisis
 from bot.storage.data_check import Finding, blocking, check_data
-from bot.storage.data_files import Dataset
-from bot.storage.listings import dataset_listings
+from bot.storage.data_files import Dataset, dataset_listings
 from bot.wiring import CRISIS_FILE, gazetteer, hotlines
 
 FLOW_SUFFIXES = (".yaml", ".yml")

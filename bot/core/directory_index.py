@@ -21,8 +21,9 @@ import math
 from array import array
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict, defaultdict
-from collections.abc import Iterable, Mapping, Set
+from collections.abc import Callable, Iterable, Mapping, Set
 from dataclasses import dataclass
+from typing import Any
 
 from bot.core.directory import County, Nearby, Phone, Point, Resource, new_phone, new_resource
 
@@ -670,3 +671,45 @@ _CACHE_SIZE = 2_048
 
 def _is_county(area: Area) -> bool:
     return area.extent == "county" and bool(area.state) and bool(area.county)
+
+
+ServiceRow = tuple[str, str, str, str | None, str | None, str | None, str]
+"""A service's id, name, organization's name, url, description, text instructions and source."""
+PhoneRowValues = tuple[str, str, str | None]
+"""A phone's number, display and type."""
+AreaRow = tuple[str, str | None, str | None, str | None]
+"""A service area's extent, state, county name and FIPS code."""
+
+
+def _itself(value: Any) -> Any:
+    return value
+
+
+def to_listing(
+    service: ServiceRow,
+    phones: Iterable[PhoneRowValues],
+    categories: Iterable[str],
+    areas: Iterable[AreaRow],
+    points: Iterable[tuple[float, float]] = (),
+    share: Callable[[Any], Any] = _itself,
+) -> Listing:
+    """One active service as the index and the engine see it. `share` returns one copy of a repeated value
+    (states, county names, sources, kinds, category tuples): a national directory repeats them 100,000 times."""
+    service_id, name, organization, url, description, text_instructions, source = service
+    service_areas = tuple(Area(share(e), share(st), share(c), f) for e, st, c, f in areas)
+    return Listing(
+        Resource(
+            id=service_id,
+            name=name,
+            organization=name if organization == name else share(organization),
+            phones=tuple(Phone(number=n, display=d, kind=share(k or "voice")) for n, d, k in phones),
+            categories=share(tuple(share(code) for code in categories)),
+            url=share(url),
+            description=share(description),
+            text_instructions=share(text_instructions),
+            source=share(source or ""),
+            national=any(a.extent == "national" for a in service_areas),
+        ),
+        service_areas,
+        tuple((float(lat), float(lon)) for lat, lon in points),
+    )

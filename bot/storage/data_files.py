@@ -23,6 +23,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
+from bot.core.directory_index import Listing, to_listing
+
 CATEGORIES_FILE = "categories.yaml"
 RESOURCES_FILE = "resources.yaml"
 DATA_FILES = (CATEGORIES_FILE, RESOURCES_FILE)
@@ -589,3 +591,18 @@ def _read_area(path: Path, item: Any, line: int, owner: str) -> ServiceAreaEntry
         if fips[:2] != STATE_FIPS[state]:
             raise node.error(f"fips {fips!r} is not in {state} (state code {STATE_FIPS[state]})", "fips")
     return ServiceAreaEntry(extent="county", state=state, county=county, fips=fips)
+
+
+def dataset_listings(dataset: Dataset) -> Iterator[Listing]:
+    """The active services of data files, mapped as the database's rows are (`to_listing`)."""
+    for org in dataset.organizations:
+        points = [(loc.latitude, loc.longitude) for loc in org.locations]
+        for s in org.services:
+            if s.status == "active":
+                yield to_listing(
+                    (s.id, s.name, org.name, s.url, s.description, s.text_instructions, s.source),
+                    ((p.number, p.display, p.type) for p in s.phones),
+                    s.categories,
+                    ((a.extent, a.state, a.county, a.fips) for a in s.service_areas),
+                    points,
+                )

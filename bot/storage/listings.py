@@ -6,22 +6,22 @@ the loaded version of the data files, so a process knows when to rebuild its ind
 answer the domain's port straight from SQL, for tools, tests and the benchmark's baseline. `longest_listings`
 and `served_county_names` are what the flow check needs, found without reading the whole directory.
 
-`to_listing` is the only place a stored service becomes a `Resource`: the database's rows, its ORM objects and
-the data files' entries (`dataset_listings`) all go through it, so they cannot drift apart. Only services with
+`bot.core.directory_index.to_listing` is the only place a stored service becomes a `Resource`: the database's
+rows, its ORM objects and the data files' entries (`bot.storage.data_files.dataset_listings`) all go through
+it, so they cannot drift apart. Only services with
 status `active` are ever returned.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from bot.core.directory import County, Phone, Resource
-from bot.core.directory_index import Area, Listing
-from bot.storage.data_files import Dataset
+from bot.core.directory import County, Resource
+from bot.core.directory_index import Listing, to_listing
 from bot.storage.models import DatasetVersion, Location, Organization, Service, ServiceArea, ServiceAttribute
 from bot.storage.models import Phone as PhoneRow
 
@@ -29,63 +29,6 @@ SNAPSHOT_TRIES = 3
 CANDIDATES = 25
 """How many of the longest listings the flow check measures."""
 T = TypeVar("T")
-
-ServiceRow = tuple[str, str, str, str | None, str | None, str | None, str]
-"""A service's id, name, organization's name, url, description, text instructions and source."""
-PhoneRowValues = tuple[str, str, str | None]
-"""A phone's number, display and type."""
-AreaRow = tuple[str, str | None, str | None, str | None]
-"""A service area's extent, state, county name and FIPS code."""
-
-
-def _itself(value: Any) -> Any:
-    return value
-
-
-def to_listing(
-    service: ServiceRow,
-    phones: Iterable[PhoneRowValues],
-    categories: Iterable[str],
-    areas: Iterable[AreaRow],
-    points: Iterable[tuple[float, float]] = (),
-    share: Callable[[Any], Any] = _itself,
-) -> Listing:
-    """One active service as the index and the engine see it. `share` returns one copy of a repeated value
-    (states, county names, sources, kinds, category tuples): a national directory repeats them 100,000 times."""
-    service_id, name, organization, url, description, text_instructions, source = service
-    service_areas = tuple(Area(share(e), share(st), share(c), f) for e, st, c, f in areas)
-    return Listing(
-        Resource(
-            id=service_id,
-            name=name,
-            organization=name if organization == name else share(organization),
-            phones=tuple(Phone(number=n, display=d, kind=share(k or "voice")) for n, d, k in phones),
-            categories=share(tuple(share(code) for code in categories)),
-            url=share(url),
-            description=share(description),
-            text_instructions=share(text_instructions),
-            source=share(source or ""),
-            national=any(a.extent == "national" for a in service_areas),
-        ),
-        service_areas,
-        tuple((float(lat), float(lon)) for lat, lon in points),
-    )
-
-
-def dataset_listings(dataset: Dataset) -> Iterator[Listing]:
-    """The active services of data files, mapped as the database's rows are (`to_listing`)."""
-    for org in dataset.organizations:
-        points = [(loc.latitude, loc.longitude) for loc in org.locations]
-        for s in org.services:
-            if s.status == "active":
-                yield to_listing(
-                    (s.id, s.name, org.name, s.url, s.description, s.text_instructions, s.source),
-                    ((p.number, p.display, p.type) for p in s.phones),
-                    s.categories,
-                    ((a.extent, a.state, a.county, a.fips) for a in s.service_areas),
-                    points,
-                )
-
 
 def _orm_resource(s: Service) -> Resource:
     return to_listing(

@@ -161,3 +161,25 @@ def test_a_topic_the_flow_offers_with_no_service_anywhere_is_an_error(tmp_path: 
     assert any("'shelter' is a topic the flow offers, but no active service has it" in e for e in errors), errors
     assert not any("'food' is a topic" in e for e in errors)
     assert not report.ok
+
+
+def _main_flow_with(tmp_path: Path, old: str, new: str) -> Path:
+    """A copy of the shipped main flow with `old` replaced by `new`."""
+    text = (PROJECT_ROOT / "flows" / "main.yaml").read_text()
+    assert old in text, old
+    path = tmp_path / "main.yaml"
+    path.write_text(text.replace(old, new, 1))
+    return path
+
+
+def _line_of(path: Path, needle: str) -> int:
+    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if needle in line)
+
+
+def test_a_fifth_option_on_calls_is_refused_by_the_check(tmp_path: Path) -> None:
+    path = _main_flow_with(tmp_path, "        set: {topic: treatment}\n        goto: ask_place\n",
+                           "        set: {topic: treatment}\n        goto: ask_place\n"
+                           "      - key: 5\n        label: {en: Detox, es: Detox}\n"
+                           "        keywords: {en: [detox now], es: [detox ya]}\n        goto: ask_place\n")
+    problems = [str(p) for p in check_flow_file(path).problems]
+    assert f"{path}:{_line_of(path, '  programs:')}: state 'programs' reads 5 options on a call" in "\n".join(problems)

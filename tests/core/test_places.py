@@ -11,11 +11,6 @@ PREFER = (("FL",), ("OH",))
 SERVED = {"FL:volusia county", "FL:flagler county", "FL:st. johns county", "FL:putnam county", "FL:marion county"}
 
 
-@pytest.fixture(scope="module")
-def places() -> Gazetteer:
-    return Gazetteer.from_zipcodes()
-
-
 @pytest.mark.parametrize(
     ("text", "county"),
     [

@@ -14,11 +14,6 @@ SERVED = frozenset({"FL:volusia county", "FL:flagler county", "FL:st. johns coun
                     "FL:marion county", "OH:cuyahoga county"})  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def places() -> Gazetteer:
-    return Gazetteer.from_zipcodes()
-
-
 def read(context: Context, text: str) -> Reading:
     return read_words(context.flow, context.places, fold(text), "en", PREFER, lambda topic: SERVED)
 

@@ -1,0 +1,18 @@
+"""Fixtures for the job tests: a local fake of Twilio's REST API."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.conftest import ACCOUNT_SID, AUTH_TOKEN
+from tests.fake_twilio import FakeTwilio
+
+
+@pytest.fixture
+def fake_twilio() -> Iterator[FakeTwilio]:
+    """A local fake of Twilio's REST API, for the texts the helpline sends."""
+    server = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN).start()
+    yield server
+    server.stop()
