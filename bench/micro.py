@@ -15,14 +15,15 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from bench.traffic import Traffic
-from bot.config import PROJECT_ROOT
+from bot.config import PROJECT_ROOT, hotlines
 from bot.core.directory_index import DirectoryIndex
 from bot.core.engine import Context, Inbound, step
+from bot.core.flow_files import CRISIS_FILE, MAIN_FLOW
 from bot.core.flow_loader import load_flow
 from bot.core.safety import CrisisScreen, load_crisis
 from bot.core.session import Session
 from bot.storage.listings import SqlDirectory
-from bot.wiring import CRISIS_FILE, MAIN_FLOW, gazetteer, hotlines
+from bot.wiring import gazetteer
 
 CATEGORIES = ("peer-support", "family", "mutual-support", "sober-living", "treatment", "food", "transportation")
 RADIUS_MILES = 25.0

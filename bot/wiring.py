@@ -7,27 +7,23 @@ a module-level global.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
 
 import redis
 from rq import Queue
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.config import Settings
-from bot.core.directory import Directory, Phone
+from bot.config import Settings, hotlines
+from bot.core.directory import Directory
 from bot.core.engine import Context
 from bot.core.flow import Flow
-from bot.core.flow_loader import FlowError, load_flow
 from bot.core.places import Gazetteer
-from bot.core.reply import CRISIS_LINES, Hotlines, LineNames
-from bot.core.safe_mode import safe_crisis, safe_flow
-from bot.core.safety import CrisisScreen, load_crisis
+from bot.core.safety import CrisisScreen
 from bot.helpline import Helpline
 from bot.jobs import text_queue
+from bot.reloader import Reloader
 from bot.storage.conversations import ConversationStore, RateLimit, Replay, SessionKeys
 from bot.storage.db import Bounds, make_engine, make_session_factory
 from bot.storage.gazetteer_cache import load_gazetteer
@@ -36,13 +32,8 @@ from bot.storage.live_directory import LiveDirectory
 from bot.storage.opt_outs import OptOutStore
 from bot.storage.redis_server import client_for
 
-if TYPE_CHECKING:
-    from bot.reloader import Reloader
-
 log = logging.getLogger(__name__)
 
-MAIN_FLOW = "main.yaml"
-CRISIS_FILE = "crisis.yaml"
 _GAZETTEER: Gazetteer | None = None
 
 
@@ -53,19 +44,6 @@ def gazetteer(cache_dir: Path | None = None) -> Gazetteer:
     if _GAZETTEER is None:
         _GAZETTEER = load_gazetteer(cache_dir)
     return _GAZETTEER
-
-
-def hotlines(settings: Settings) -> Hotlines:
-    """The lines every reply carries, from settings, named in English and in Spanish."""
-    spanish = LineNames(settings.hotline_name_es, settings.samhsa_name_es, CRISIS_LINES["es"])
-    return Hotlines(
-        program=settings.program_name,
-        hotline_name=settings.hotline_name,
-        hotline=Phone(settings.hotline_number, settings.hotline_display),
-        samhsa_name=settings.samhsa_name,
-        samhsa=Phone(settings.samhsa_number, settings.samhsa_display),
-        names=(("es", spanish),),
-    )
 
 
 @dataclass
@@ -108,26 +86,6 @@ def live_directory(settings: Settings, factory: sessionmaker[Session]) -> LiveDi
     return directory
 
 
-T = TypeVar("T")
-
-
-def _or_built_in(load: Callable[[], T], built_in: Callable[[], T], what: str) -> T:
-    """`load()`, or, when its file is broken, the built-in stand-in, with every problem logged by line."""
-    try:
-        return load()
-    except FlowError as exc:
-        for problem in exc.problems:
-            log.error("%s rejected, serving the built-in one: %s", what, problem)
-        return built_in()
-
-
-def load_flows(settings: Settings) -> tuple[Flow, CrisisScreen]:
-    """The main flow and crisis phrases; a broken file is logged with its lines and a built-in one serves."""
-    flow = _or_built_in(lambda: load_flow(settings.flows_dir / MAIN_FLOW), safe_flow, "flow file")
-    crisis = _or_built_in(lambda: load_crisis(settings.flows_dir / CRISIS_FILE), safe_crisis, "crisis file")
-    return flow, crisis
-
-
 def make_context(settings: Settings, flow: Flow, directory: Directory, crisis: CrisisScreen | None = None) -> Context:
     """The engine's context for a flow and a directory (the app, the reloader and the admin tools share it)."""
     try:
@@ -153,8 +111,6 @@ def make_context(settings: Settings, flow: Flow, directory: Directory, crisis: C
 
 def build(settings: Settings, redis_client: redis.Redis | None = None) -> Parts:
     """Everything a web or CLI process needs, wired from settings."""
-    from bot.reloader import Reloader
-
     connect = settings.database_connect_timeout_seconds
     engine = make_engine(settings.database_url, bounds=Bounds(connect))
     factory = make_session_factory(engine)
@@ -164,7 +120,11 @@ def build(settings: Settings, redis_client: redis.Redis | None = None) -> Parts:
         if not settings.redis_url:
             raise RuntimeError("REDIS_URL is not set; `helpline serve` starts an embedded Redis and sets it")
         redis_client = client_for(settings.redis_url, settings.redis_timeout_seconds)
-    reloader = Reloader(settings, engine, factory, redis_client, directory)
+    places = gazetteer(settings.instance_dir)
+    reloader = Reloader(
+        settings, engine, factory, redis_client, directory, places,
+        lambda flow, crisis: make_context(settings, flow, directory, crisis),
+    )
     # The flow file if it passes its checks, else the last good copy, else the built-in safe flow.
     context = reloader.start()
     opt_outs = OptOutStore(

@@ -15,10 +15,11 @@ from bot.config import Settings
 from bot.core.directory_index import DirectoryIndex
 from bot.core.engine import Context
 from bot.core.flow import Flow
+from bot.core.flow_files import CRISIS_FILE
 from bot.core.safety import load_crisis
 from bot.storage.db import init_database, make_engine, make_session_factory
 from bot.storage.listings import SqlDirectory
-from bot.wiring import CRISIS_FILE, gazetteer, make_context
+from bot.wiring import gazetteer, make_context
 
 
 @contextmanager

@@ -9,10 +9,10 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from bot.config import LOG_FORMAT, Settings, load_settings
+from bot.config import LOG_FORMAT, Settings, hotlines, load_settings
 from bot.core.engine import fallback_reply
 from bot.web.limits import BodyLimit
-from bot.wiring import Parts, build, hotlines
+from bot.wiring import Parts, build
 
 log = logging.getLogger(__name__)
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.admin.checks import flow_files
 from bot.admin.run import contexts_for, run_all
 from bot.admin.transcripts import explain, load_transcripts, run_transcript, transcript_files
 from bot.config import PROJECT_ROOT, load_settings
+from bot.core.flow_files import flow_files
 
 FLOWS = PROJECT_ROOT / "flows"
 SETTINGS = load_settings({"INSTANCE_DIR": "/nonexistent"}, require_secrets=False)
