@@ -327,7 +327,7 @@ def chat(voice: bool, flow_file: Path | None, data_dir: Path | None, language: s
 @click.command("reload")
 def reload_command() -> None:
     """Publish flows/ and data/ to the running helpline: check, load the data, tell every worker."""
-    from bot.reloader import publish
+    from bot.admin.publish import publish
 
     try:
         settings = load_settings(require_secrets=False)
