@@ -1,14 +1,13 @@
 """Building the running parts from settings: database, Redis, flow, places, the `Helpline` itself.
 
 `create_app`, the CLI and workers all call these, so each process builds its own clients and nothing is
-a module-level global.
+a module-level global: `build` loads the gazetteer once and hands it to what needs it.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 
 import redis
 from rq import Queue
@@ -33,18 +32,6 @@ from bot.storage.opt_outs import OptOutStore
 from bot.storage.redis_server import client_for
 
 log = logging.getLogger(__name__)
-
-_GAZETTEER: Gazetteer | None = None
-
-
-def gazetteer(cache_dir: Path | None = None) -> Gazetteer:
-    """The US county/ZIP table, built once per process (it is read-only); from a small cache file in
-    `cache_dir` when there is one (see `bot.storage.gazetteer_cache`)."""
-    global _GAZETTEER
-    if _GAZETTEER is None:
-        _GAZETTEER = load_gazetteer(cache_dir)
-    return _GAZETTEER
-
 
 @dataclass
 class Parts:
@@ -72,9 +59,8 @@ def served_states(directory: Directory, flow: Flow) -> tuple[str, ...]:
     return tuple(sorted(states))
 
 
-def live_directory(settings: Settings, factory: sessionmaker[Session]) -> LiveDirectory:
+def live_directory(settings: Settings, factory: sessionmaker[Session], places: Gazetteer) -> LiveDirectory:
     """The in-memory directory index, loaded now if the database answers (else by its first background check)."""
-    places = gazetteer(settings.instance_dir)
     directory = LiveDirectory(
         SqlDirectory(factory), places.centroids, settings.directory_check_seconds,
         database_url=settings.database_url,
@@ -86,7 +72,9 @@ def live_directory(settings: Settings, factory: sessionmaker[Session]) -> LiveDi
     return directory
 
 
-def make_context(settings: Settings, flow: Flow, directory: Directory, crisis: CrisisScreen | None = None) -> Context:
+def make_context(
+    settings: Settings, flow: Flow, directory: Directory, places: Gazetteer, crisis: CrisisScreen | None = None
+) -> Context:
     """The engine's context for a flow and a directory (the app, the reloader and the admin tools share it)."""
     try:
         served = served_states(directory, flow)
@@ -94,7 +82,6 @@ def make_context(settings: Settings, flow: Flow, directory: Directory, crisis: C
         log.error("could not read served states from the database: %s", type(exc).__name__)
         served = ()
     prefer = (settings.home_states, tuple(s for s in served if s not in settings.home_states))
-    places = gazetteer()
     places.warm(prefer)
     return Context(
         flow=flow,
@@ -109,21 +96,22 @@ def make_context(settings: Settings, flow: Flow, directory: Directory, crisis: C
     )
 
 
-def build(settings: Settings, redis_client: redis.Redis | None = None) -> Parts:
-    """Everything a web or CLI process needs, wired from settings."""
+def build(settings: Settings, redis_client: redis.Redis | None = None, places: Gazetteer | None = None) -> Parts:
+    """Everything a web or CLI process needs, wired from settings; `places` default to the gazetteer from the
+    cache in `INSTANCE_DIR` (tests hand one in, as it is read-only)."""
+    places = places or load_gazetteer(settings.instance_dir)
     connect = settings.database_connect_timeout_seconds
     engine = make_engine(settings.database_url, bounds=Bounds(connect))
     factory = make_session_factory(engine)
     request_engine = request_path_engine(settings, engine)
-    directory = live_directory(settings, factory)
+    directory = live_directory(settings, factory, places)
     if redis_client is None:
         if not settings.redis_url:
             raise RuntimeError("REDIS_URL is not set; `helpline serve` starts an embedded Redis and sets it")
         redis_client = client_for(settings.redis_url, settings.redis_timeout_seconds)
-    places = gazetteer(settings.instance_dir)
     reloader = Reloader(
         settings, engine, factory, redis_client, directory, places,
-        lambda flow, crisis: make_context(settings, flow, directory, crisis),
+        lambda flow, crisis: make_context(settings, flow, directory, places, crisis),
     )
     # The flow file if it passes its checks, else the last good copy, else the built-in safe flow.
     context = reloader.start()

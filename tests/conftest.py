@@ -30,6 +30,7 @@ from bot.storage.db import init_database, make_engine
 from bot.storage.redis_server import EmbeddedRedis, client_for
 from bot.web import create_app
 from tests.fake_twilio import FakeTwilio
+from tests.places import shared_places
 
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 ACCOUNT_SID = "AC" + "0" * 32
@@ -107,7 +108,7 @@ def settings(env: dict[str, str]) -> Settings:
 
 @pytest.fixture
 def app(settings: Settings, redis_client: redis.Redis) -> Flask:
-    return create_app(settings, redis_client)
+    return create_app(settings, redis_client, places=shared_places())
 
 
 @pytest.fixture
@@ -353,25 +354,23 @@ def directory(database_url: str):  # type: ignore[no-untyped-def]
 def index(directory):  # type: ignore[no-untyped-def]
     """The in-memory directory index the running helpline uses, loaded from the real SQL directory."""
     from bot.core.directory_index import DirectoryIndex
-    from bot.wiring import gazetteer
-
     version, listings = directory.listings()
-    return DirectoryIndex.build(listings, gazetteer().centroids, version or "")
+    return DirectoryIndex.build(listings, shared_places().centroids, version or "")
 
 
 @pytest.fixture(scope="session")
 def context(index):  # type: ignore[no-untyped-def]
     """The engine's context: the shipped main flow, the US gazetteer, the directory index (as wired)."""
+    from bot.config import hotlines
     from bot.config import load_settings as _load
     from bot.core.engine import Context
     from bot.core.flow_loader import load_flow
     from bot.core.safety import load_crisis
-    from bot.wiring import gazetteer, hotlines
 
     settings = _load({"HELPLINE_DEV": "1", "HASH_SECRET": "x", "INSTANCE_DIR": "/nonexistent"})
     return Context(
         flow=load_flow(PROJECT_ROOT / "flows" / "main.yaml"),
-        places=gazetteer(),
+        places=shared_places(),
         directory=index,
         hotlines=hotlines(settings),
         prefer_states=(("FL",), ("OH",)),

@@ -1,6 +1,6 @@
 """One US county/ZIP gazetteer for the whole test run: it is read-only, and building it takes a second or two,
-so tests hand this one to what they build (`create_app(..., places=...)`, the checks) instead of each building
-its own as a process does."""
+so tests hand this one to what they build (`create_app(..., places=...)`, the checks) instead of each
+building its own as a process does."""
 
 from __future__ import annotations
 

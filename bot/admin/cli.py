@@ -144,7 +144,7 @@ def flows_test(directory: Path | None, data_dir: Path | None, select: str | None
 
     settings = offline_settings()
     directory = directory or settings.flows_dir
-    result = run_transcript_files(settings, directory, data_dir or settings.data_dir, select)
+    result = run_transcript_files(settings, directory, data_dir or settings.data_dir, places_for(settings), select)
     for line in result.problems:
         click.echo(line)
     for outcome in result.outcomes:
