@@ -19,8 +19,7 @@ from bench.traffic import Traffic
 from bot.config import PROJECT_ROOT, hotlines
 from bot.core.directory_index import DirectoryIndex
 from bot.core.engine import Context, Inbound, step
-from bot.core.flow_files import CRISIS_FILE, MAIN_FLOW
-from bot.core.flow_loader import load_flow
+from bot.core.flows import CRISIS_FILE, MAIN_FLOW, load_flow
 from bot.core.places import Gazetteer
 from bot.core.safety import CrisisScreen, load_crisis
 from bot.core.session import Session

@@ -39,21 +39,22 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.config import Settings, hotlines
 from bot.core.directory import Directory
 from bot.core.engine import Context
-from bot.core.flow import Flow
-from bot.core.flow_check import Budget
-from bot.core.flow_files import (
+from bot.core.flows import (
     CRISIS_FILE,
     MAIN_FLOW,
+    Budget,
     FileRead,
+    Flow,
+    Problem,
     fall_back,
     make_budget,
     read_crisis,
     read_flow,
+    safe_crisis,
+    safe_flow,
     served_label,
 )
-from bot.core.flow_loader import Problem
 from bot.core.places import Gazetteer
-from bot.core.safe_mode import safe_crisis, safe_flow
 from bot.core.safety import CrisisScreen
 from bot.helpline import FaultLog, Helpline
 from bot.storage.data_check import check_data_dir

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.config import Settings, hotlines
 from bot.core.directory import Directory
 from bot.core.engine import Context
-from bot.core.flow import Flow
+from bot.core.flows import Flow
 from bot.core.places import Gazetteer
 from bot.core.safety import CrisisScreen
 from bot.helpline import Helpline

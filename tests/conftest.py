@@ -364,7 +364,7 @@ def context(index):  # type: ignore[no-untyped-def]
     from bot.config import hotlines
     from bot.config import load_settings as _load
     from bot.core.engine import Context
-    from bot.core.flow_loader import load_flow
+    from bot.core.flows import load_flow
     from bot.core.safety import load_crisis
 
     settings = _load({"HELPLINE_DEV": "1", "HASH_SECRET": "x", "INSTANCE_DIR": "/nonexistent"})

@@ -20,7 +20,7 @@ from bot.admin.preview import sms_preview, voice_preview
 from bot.admin.sandbox import sandbox_context
 from bot.config import Settings
 from bot.core.engine import Context, Inbound, step
-from bot.core.flow_loader import FlowError, load_flow
+from bot.core.flows import FlowError, load_flow
 from bot.core.session import Session
 from bot.storage.gazetteer_cache import load_gazetteer
 

@@ -1,7 +1,7 @@
 """Checking a whole flows folder for the CLI and for `helpline reload`: every flow file against the data, with
 its segment report, and the crisis phrases against the labelled statements.
 
-The checks of one file live beside the flow model (`bot.core.flow_files`) and of a data folder beside the
+The checks of one file live beside the flow model (`bot.core.flows.files`) and of a data folder beside the
 data (`bot.storage.data_check`), where the hot reloader applies the same ones; this module adds what only an
 admin asks for. Problems are `file:line: message` values, so what `helpline flows check` prints is exactly
 what stops a reload.
@@ -13,8 +13,16 @@ from pathlib import Path
 
 from bot.admin import crisis_eval
 from bot.config import Settings, hotlines
-from bot.core.flow_check import Budget, segment_report
-from bot.core.flow_files import CRISIS_FILE, FlowReport, check_flow_file, flow_files, make_budget, read_crisis
+from bot.core.flows import (
+    CRISIS_FILE,
+    Budget,
+    FlowReport,
+    check_flow_file,
+    flow_files,
+    make_budget,
+    read_crisis,
+    segment_report,
+)
 from bot.core.places import Gazetteer
 from bot.storage.data_check import DataReport, served_labels, to_resources
 

@@ -116,8 +116,7 @@ def flows_crisis_eval(statements: Path | None, crisis_file: Path | None) -> None
     """Score the crisis screen on labelled STATEMENTS (default tests/crisis/statements.yaml): recall and false
     positives per class and language, and every miss; exits 1 below the targets."""
     from bot.admin import crisis_eval
-    from bot.core.flow_files import CRISIS_FILE
-    from bot.core.flow_loader import FlowError
+    from bot.core.flows import CRISIS_FILE, FlowError
     from bot.core.safety import load_crisis
 
     settings = offline_settings()
@@ -176,7 +175,7 @@ def flows_test(directory: Path | None, data_dir: Path | None, select: str | None
 def flows_graph(flow_file: Path | None, fmt: str, output: Path | None) -> None:
     """Draw a flow: every state, option and global word (default: FLOWS_DIR/main.yaml)."""
     from bot.admin import graph
-    from bot.core.flow_loader import FlowError, load_flow
+    from bot.core.flows import FlowError, load_flow
 
     settings = offline_settings()
     path = flow_file or settings.flows_dir / "main.yaml"

@@ -10,8 +10,7 @@ from bot.admin.transcripts import Outcome, TranscriptError, load_transcripts, ru
 from bot.config import Settings
 from bot.core.directory import Directory
 from bot.core.engine import Context
-from bot.core.flow_files import CRISIS_FILE
-from bot.core.flow_loader import FlowError, load_flow
+from bot.core.flows import CRISIS_FILE, FlowError, load_flow
 from bot.core.places import Gazetteer
 from bot.core.safety import load_crisis
 from bot.wiring import make_context

@@ -14,8 +14,7 @@ from pathlib import Path
 from bot.config import Settings
 from bot.core.directory_index import DirectoryIndex
 from bot.core.engine import Context
-from bot.core.flow import Flow
-from bot.core.flow_files import CRISIS_FILE
+from bot.core.flows import CRISIS_FILE, Flow
 from bot.core.places import Gazetteer
 from bot.core.safety import load_crisis
 from bot.storage.db import init_database, make_engine, make_session_factory

@@ -25,8 +25,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from bot.config import Settings
 from bot.core.directory import Resource
-from bot.core.flow_files import flow_files, served_label
-from bot.core.flow_loader import FlowError, parse_flow
+from bot.core.flows import FlowError, flow_files, parse_flow, served_label
 from bot.core.places import Gazetteer, county_alias
 from bot.core.text import fold
 from bot.storage.data_files import RESOURCES_FILE, Dataset, ServiceEntry, collect_dataset

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from bot.admin.checks import check_flows_dir
 from bot.cli import main
 from bot.config import PROJECT_ROOT, hotlines, load_settings
-from bot.core.flow_files import check_flow_file, make_budget
+from bot.core.flows import check_flow_file, make_budget
 from bot.storage.data_check import check_data_dir, served_labels, to_resources
 from tests.places import shared_places
 

@@ -9,7 +9,7 @@ import pytest
 from bot.admin.run import contexts_for, run_all
 from bot.admin.transcripts import explain, load_transcripts, run_transcript, transcript_files
 from bot.config import PROJECT_ROOT, load_settings
-from bot.core.flow_files import flow_files
+from bot.core.flows import flow_files
 from tests.places import shared_places
 
 FLOWS = PROJECT_ROOT / "flows"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import PROJECT_ROOT
-from bot.core.flow_loader import FlowError, load_flow
+from bot.core.flows import FlowError, load_flow
 
 MAIN = PROJECT_ROOT / "flows" / "main.yaml"
 
@@ -87,7 +87,7 @@ def test_the_shipped_flow_fits_a_phone_menu() -> None:
 
 
 def test_a_fifth_option_on_calls_is_refused_by_the_check(tmp_path: Path) -> None:
-    from bot.core.flow_files import check_flow_file
+    from bot.core.flows import check_flow_file
 
     path = broken(tmp_path, "        set: {topic: treatment}\n        goto: ask_place\n",
                   "        set: {topic: treatment}\n        goto: ask_place\n"

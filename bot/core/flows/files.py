@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 from bot.core.directory import Resource
-from bot.core.flow import Flow
-from bot.core.flow_check import Budget, Measured, check_flow, longest_resources
-from bot.core.flow_loader import FlowError, Problem, parse_flow
-from bot.core.flow_schema import schema_problems
+from bot.core.flows.check import Budget, Measured, check_flow, longest_resources
+from bot.core.flows.loader import FlowError, Problem, parse_flow
+from bot.core.flows.model import Flow
+from bot.core.flows.schema import schema_problems
 from bot.core.places import Gazetteer, county_alias
 from bot.core.reply import Hotlines
 from bot.core.safety import CrisisScreen, parse_crisis
