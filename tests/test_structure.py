@@ -6,8 +6,6 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
-
 import bot
 
 ROOT = Path(bot.__file__).resolve().parent
@@ -109,9 +107,6 @@ def test_the_serving_path_does_not_import_the_admin_tools() -> None:
     assert {m: t for m, t in offending.items() if t} == {}
 
 
-@pytest.mark.xfail(
-    strict=True, reason="the request path's claim and write batch still ride on context variables (being removed)"
-)
 def test_no_module_uses_contextvars() -> None:
     users = sorted(n for n, p in modules().items() if any(t.split(".")[0] == "contextvars" for t in imported(n, p)))
     assert users == []
