@@ -106,7 +106,6 @@ def http(args: argparse.Namespace, database_url: str, redis_url: str, data_dir: 
     from bench import http as h
     from bench.traffic import Traffic, write_requests
     from bot.storage.gazetteer_cache import load_gazetteer
-    from bot.wiring import gazetteer
 
     wrk = h.ensure_wrk()
     workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
@@ -114,7 +113,7 @@ def http(args: argparse.Namespace, database_url: str, redis_url: str, data_dir: 
     # A lasting instance folder, as a deployment has: the gazetteer's small cache file lives there (written
     # here once), so no web worker has to load the `zipcodes` table.
     instance = PROJECT_ROOT / "instance" / "bench"
-    load_gazetteer(instance)
+    places = load_gazetteer(instance)
     env = dict(os.environ)
     env.pop("HELPLINE_DEV", None)
     env.pop("WEB_CONCURRENCY", None)
@@ -124,7 +123,7 @@ def http(args: argparse.Namespace, database_url: str, redis_url: str, data_dir: 
         # The folder the database was loaded from: the hot reloader would otherwise load data/ over it.
         DATA_DIR=str(data_dir), ALLOW_SYNTHETIC_DATA="1",
     )
-    traffic = Traffic(gazetteer(), seed=6)
+    traffic = Traffic(places, seed=6)
     url = f"{h.PUBLIC_BASE_URL}/sms"
     files = {
         "max": work / "max.tsv",

@@ -18,9 +18,9 @@ import time
 
 from bot.core.directory_index import DirectoryIndex
 from bot.storage.db import make_engine, make_session_factory
+from bot.storage.gazetteer_cache import load_gazetteer
 from bot.storage.listings import SqlDirectory
 from bot.storage.live_directory import LiveDirectory
-from bot.wiring import gazetteer
 
 
 def rss_mb() -> float:
@@ -44,7 +44,7 @@ def full_collection_ms(rounds: int = 5) -> float:
 
 def measure(url: str, mode: str) -> dict[str, float | str]:
     """Load the index from `url` once, built in a child (`child`) or here (`here`), and measure it."""
-    centroids = gazetteer().centroids
+    centroids = load_gazetteer(None).centroids
     engine = make_engine(url)
     directory = LiveDirectory(
         SqlDirectory(make_session_factory(engine)), centroids, database_url=url if mode == "child" else None

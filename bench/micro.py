@@ -8,6 +8,7 @@ the ratios in one run, not absolute numbers across runs.
 
 from __future__ import annotations
 
+import functools
 import random
 import statistics
 import time
@@ -15,14 +16,22 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from bench.traffic import Traffic
-from bot.config import PROJECT_ROOT
+from bot.config import PROJECT_ROOT, hotlines
 from bot.core.directory_index import DirectoryIndex
 from bot.core.engine import Context, Inbound, step
-from bot.core.flow_loader import load_flow
+from bot.core.flows import CRISIS_FILE, MAIN_FLOW, load_flow
+from bot.core.places import Gazetteer
 from bot.core.safety import CrisisScreen, load_crisis
 from bot.core.session import Session
+from bot.storage.gazetteer_cache import load_gazetteer
 from bot.storage.listings import SqlDirectory
-from bot.wiring import CRISIS_FILE, MAIN_FLOW, gazetteer, hotlines
+
+
+@functools.cache
+def gazetteer() -> Gazetteer:
+    """One gazetteer for the benchmark process, as a serving process holds one."""
+    return load_gazetteer(None)
+
 
 CATEGORIES = ("peer-support", "family", "mutual-support", "sober-living", "treatment", "food", "transportation")
 RADIUS_MILES = 25.0

@@ -85,7 +85,7 @@ def purge_command() -> None:
 
 def _publish(settings: Settings) -> None:
     """SIGHUP: what `helpline reload` does, for the helpline this command runs."""
-    from bot.reloader import publish
+    from bot.admin.publish import publish
 
     try:
         result = publish(settings)

@@ -11,6 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from bot.core.directory import Phone
+from bot.core.reply import CRISIS_LINES, Hotlines, LineNames
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LOG_FORMAT = "%(asctime)s [%(process)d] %(levelname)s %(name)s: %(message)s"
 """Every process logs in this shape; the process id tells the web workers apart (no number or text is logged)."""
@@ -110,6 +113,19 @@ class Settings:
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with some fields changed (used by tests and the CLI)."""
         return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def hotlines(settings: Settings) -> Hotlines:
+    """The lines every reply carries, from settings, named in English and in Spanish."""
+    spanish = LineNames(settings.hotline_name_es, settings.samhsa_name_es, CRISIS_LINES["es"])
+    return Hotlines(
+        program=settings.program_name,
+        hotline_name=settings.hotline_name,
+        hotline=Phone(settings.hotline_number, settings.hotline_display),
+        samhsa_name=settings.samhsa_name,
+        samhsa=Phone(settings.samhsa_number, settings.samhsa_display),
+        names=(("es", spanish),),
+    )
 
 
 def _bool(value: str | None, default: bool = False) -> bool:

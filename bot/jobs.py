@@ -71,20 +71,30 @@ class _Transient(Exception):
 
 
 @functools.lru_cache(maxsize=4)
-def _opt_out_store(database_url: str, redis_url: str | None) -> OptOutStore:
-    """One store (engine pool) per process and database, shared by the jobs this worker runs."""
+def _worker_opt_outs(database_url: str, redis_url: str | None) -> OptOutStore:
+    """The rq worker's opt-out store: one engine pool per worker process and database, shared by its jobs (a web
+    process asks the store `bot.wiring.build` made)."""
     factory = make_session_factory(make_engine(database_url))
     return OptOutStore(factory, mirror=client_for(redis_url) if redis_url else None)
 
 
-def may_send(settings: Settings, number: str) -> bool:
+def may_send(is_opted_out: Callable[[str], bool], hash_secret: str, number: str) -> bool:
     """Whether this number may be sent a text at all: not if it opted out, nor if that cannot be checked."""
     try:
-        store = _opt_out_store(settings.database_url, settings.redis_url)
-        return not store.is_opted_out(person_key(settings.hash_secret, number))
+        return not is_opted_out(person_key(hash_secret, number))
     except Exception as exc:  # noqa: BLE001 - consent unknown: do not text
         log.error("opt-out check failed, not texting: %s", type(exc).__name__)
         return False
+
+
+def _worker_may_send(settings: Settings, number: str) -> bool:
+    """`may_send`, asked of this worker's store."""
+    try:
+        store = _worker_opt_outs(settings.database_url, settings.redis_url)
+    except Exception as exc:  # noqa: BLE001 - no store to ask: consent unknown, do not text
+        log.error("opt-out check failed, not texting: %s", type(exc).__name__)
+        return False
+    return may_send(store.is_opted_out, settings.hash_secret, number)
 
 
 def can_text(settings: Settings, number: str) -> bool:
@@ -194,7 +204,7 @@ def deliver(
     if record.final:
         log.info("text %s: already %s, not sent again", send_id[:8], record.state)
         return _result(record)
-    if not may_send(settings, to):
+    if not _worker_may_send(settings, to):
         outbox.write(Record("rejected", record.at, attempts=record.attempts))
         log.info("text %s: not sent, the number may not be texted", send_id[:8])
         return {"status": "withheld"}

@@ -23,12 +23,12 @@ newer flow on another worker may have the state).
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,19 +36,31 @@ import redis
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.config import Settings
+from bot.config import Settings, hotlines
 from bot.core.directory import Directory
 from bot.core.engine import Context
-from bot.core.flow import Flow
-from bot.core.flow_check import Budget, longest_resources
-from bot.core.flow_loader import FlowError, Problem
-from bot.core.safe_mode import safe_crisis, safe_flow
-from bot.core.safety import CrisisScreen, parse_crisis
+from bot.core.flows import (
+    CRISIS_FILE,
+    MAIN_FLOW,
+    Budget,
+    FileRead,
+    Flow,
+    Problem,
+    fall_back,
+    make_budget,
+    read_crisis,
+    read_flow,
+    safe_crisis,
+    safe_flow,
+    served_label,
+)
+from bot.core.places import Gazetteer
+from bot.core.safety import CrisisScreen
 from bot.helpline import FaultLog, Helpline
+from bot.storage.data_check import check_data_dir
 from bot.storage.data_files import DATA_FILES, content_hash
 from bot.storage.db import init_database
 from bot.storage.listings import loaded_hash, longest_listings, served_county_names
-from bot.wiring import CRISIS_FILE, MAIN_FLOW, gazetteer, hotlines, make_context
 
 log = logging.getLogger(__name__)
 
@@ -74,26 +86,6 @@ def file_stamp(paths: list[Path]) -> Stamp:
 
 
 @dataclass
-class _Read:
-    """One reading of a flow file: the flow (if it loaded), its problems, and the bytes they came from."""
-
-    flow: Flow | None
-    problems: list[Problem]
-    digest: str | None
-    raw: bytes
-
-
-@dataclass
-class _Crisis:
-    """One reading of the crisis phrase file."""
-
-    screen: CrisisScreen | None
-    problems: list[Problem]
-    digest: str | None
-    raw: bytes
-
-
-@dataclass
 class Status:
     """What this worker serves and what it last refused (for logs, tests and /healthz-style probes)."""
 
@@ -114,8 +106,13 @@ class Reloader:
         db_sessions: sessionmaker[Session],
         redis_client: redis.Redis,
         directory: Directory,
+        places: Gazetteer,
+        contexts: Callable[[Flow, CrisisScreen | None], Context],
     ):
+        """`contexts` builds the engine's context for a flow that passed, on `directory` and `places`."""
         self.settings = settings
+        self.places = places
+        self.contexts = contexts
         self.helpline: Helpline | None = None
         self.context: Context | None = None
         self.db_engine = db_engine
@@ -161,35 +158,19 @@ class Reloader:
                 self._data_stamp = ()  # the files changed while nothing was running: the first poll loads them
         except Exception:  # noqa: BLE001 - unreadable files are reported by that first poll
             self._data_stamp = ()
-        crisis = self._read_crisis(self.crisis_path)
-        if crisis.screen is None:
+        crisis = read_crisis(self.crisis_path)
+        if not crisis.ok:
             self._log_rejection(self.crisis_path, crisis.problems)
-            kept = self._read_crisis(self.last_good_crisis) if self.last_good_crisis.exists() else None
-            if kept is not None and kept.screen is not None:
-                log.error("using the last good crisis phrases from %s instead", self.last_good_crisis)
-                crisis = kept
-            else:
-                log.error("using the built-in crisis phrases")
-                crisis = _Crisis(safe_crisis(), [], None, b"")
-        else:
+        crisis, passed = fall_back(crisis, self.last_good_crisis, read_crisis, safe_crisis, "crisis phrases")
+        if passed:
             self._keep(self.last_good_crisis, crisis.raw)
-        self._crisis, self._crisis_hash = crisis.screen, crisis.digest
+        self._crisis, self._crisis_hash = crisis.value, crisis.digest
         read = self._load_checked(self.flow_path)
-        if read.flow is not None and not read.problems:
-            self._serve(read, keep=True)
-        else:
+        if not read.ok:
             self._log_rejection(self.flow_path, read.problems)
             self._rejected_flow = read.digest
-            fallback = self._load_checked(self.last_good) if self.last_good.exists() else None
-            if fallback is not None and fallback.flow is not None and not fallback.problems:
-                log.error("serving the last good flow from %s instead", self.last_good)
-                self._serve(fallback, keep=False)
-            elif read.flow is not None:
-                log.error("no last good flow kept: serving %s despite its problems", self.flow_path)
-                self._serve(read, keep=False)
-            else:
-                log.error("no usable flow: serving the built-in safe flow until %s is fixed", self.flow_path)
-                self._serve(_Read(safe_flow(), [], None, b""), keep=False)
+        chosen, passed = fall_back(read, self.last_good, self._load_checked, safe_flow, "flow")
+        self._serve(chosen, keep=passed)
         assert self.context is not None
         return self.context
 
@@ -262,8 +243,8 @@ class Reloader:
         self._version = version
 
     def _reload_flow(self, force: bool) -> None:
-        crisis = self._read_crisis(self.crisis_path)
-        if crisis.screen is None:
+        crisis = read_crisis(self.crisis_path)
+        if crisis.value is None:
             if crisis.digest is None or crisis.digest != self._rejected_flow:
                 self._log_rejection(self.crisis_path, crisis.problems)
             self._rejected_flow = crisis.digest
@@ -272,7 +253,7 @@ class Reloader:
         unchanged = read.digest == self.status.flow_hash and crisis.digest == self._crisis_hash
         if not force and read.digest is not None and (unchanged or read.digest == self._rejected_flow):
             return
-        if read.flow is None or read.problems:
+        if not read.ok:
             if read.digest is None or read.digest != self._rejected_flow:
                 self._log_rejection(self.flow_path, read.problems)
             self._rejected_flow = read.digest
@@ -285,7 +266,7 @@ class Reloader:
                 self.crisis_path.name,
                 (crisis.digest or "")[:12],
             )
-        self._crisis, self._crisis_hash = crisis.screen, crisis.digest
+        self._crisis, self._crisis_hash = crisis.value, crisis.digest
         self._keep(self.last_good_crisis, crisis.raw)
         self._serve(read, keep=True)
 
@@ -313,9 +294,7 @@ class Reloader:
         if not self._take_data_lock(token):
             return False  # another worker is loading it; its hash will show in the database
         try:
-            from bot.admin.checks import check_data_dir
-
-            report = check_data_dir(self.settings.data_dir, self.settings)
+            report = check_data_dir(self.settings.data_dir, self.settings, places=self.places)
             if not report.ok or report.dataset is None:
                 self._reject_data(files_hash, [str(f) for f in report.errors])
                 return False
@@ -341,47 +320,18 @@ class Reloader:
             self._rejected_data = files_hash
             self._redis_set(DATA_REJECTED_KEY, files_hash)
 
-    def _load_checked(self, path: Path) -> _Read:
-        """Read the file once, then load and check exactly those bytes (it may change again meanwhile)."""
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            return _Read(None, [Problem(str(path), 1, f"cannot read the flow file: {exc.strerror or exc}")], None, b"")
-        from bot.admin.checks import load_and_check
+    def _load_checked(self, path: Path) -> FileRead[Flow]:
+        """The flow file checked against the directory this worker serves."""
+        return read_flow(path, self._current_budget(), self._categories())
 
-        read = _Read(None, [], hashlib.sha256(raw).hexdigest(), raw)
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            read.problems = [Problem(str(path), 1, f"not UTF-8 text: {exc}")]
-            return read
-        read.flow, read.problems = load_and_check(path, text, self._current_budget(), self._categories())
-        return read
-
-    def _read_crisis(self, path: Path) -> _Crisis:
-        """Read the crisis phrase file once and check those bytes."""
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            return _Crisis(
-                None, [Problem(str(path), 1, f"cannot read the crisis file: {exc.strerror or exc}")], None, b""
-            )
-        digest = hashlib.sha256(raw).hexdigest()
-        try:
-            return _Crisis(parse_crisis(raw.decode("utf-8"), str(path)), [], digest, raw)
-        except FlowError as exc:
-            return _Crisis(None, list(exc.problems), digest, raw)
-        except Exception as exc:  # noqa: BLE001
-            return _Crisis(None, [Problem(str(path), 1, f"cannot be loaded: {type(exc).__name__}: {exc}")], digest, raw)
-
-    def _serve(self, read: _Read, keep: bool) -> None:
-        assert read.flow is not None
-        self._flow = read.flow
-        self.context = make_context(self.settings, read.flow, self.directory, self._crisis)
+    def _serve(self, read: FileRead[Flow], keep: bool) -> None:
+        assert read.value is not None
+        self._flow = read.value
+        self.context = self.contexts(read.value, self._crisis)
         if self.helpline is not None:
             self.helpline.context = self.context
         self.status.flow_hash = read.digest
-        self.status.flow_source = read.flow.source
+        self.status.flow_source = read.value.source
         self.status.reloads += 1
         if keep:
             self._keep(self.last_good, read.raw)
@@ -406,28 +356,15 @@ class Reloader:
 
     def _current_budget(self) -> Budget:
         if self._budget is None:
-            places = gazetteer()
-            h = hotlines(self.settings)
             try:
                 listings = longest_listings(self.db_sessions)
-                served = [
-                    (
-                        places.counties.get(f"{state}:{name.lower()}").label  # type: ignore[union-attr]
-                        if f"{state}:{name.lower()}" in places.counties
-                        else f"{name}, {state}"
-                    )
-                    for state, name in served_county_names(self.db_sessions)
-                ]
+                counties = served_county_names(self.db_sessions)
+                served = [served_label(self.places, state, name) for state, name in counties]
             except Exception as exc:  # noqa: BLE001 - without the database, measure without listings
                 self.faults.report("reading listings for the flow check", exc)
                 listings, served = [], []
-            self._budget = Budget(
-                hotlines=h,
-                segments=self.settings.sms_segment_budget,
-                resources=longest_resources(listings, h),
-                county_labels=tuple(sorted((c.label for c in places.counties.values()), key=len)[-3:]),
-                served_labels=tuple(served),
-            )
+            h = hotlines(self.settings)
+            self._budget = make_budget(h, self.settings.sms_segment_budget, listings, served, self.places)
         return self._budget
 
     def _categories(self) -> set[str] | None:
@@ -486,44 +423,3 @@ class Reloader:
                 self.redis.delete(DATA_LOCK_KEY)
         except Exception as exc:  # noqa: BLE001
             self.faults.report("releasing the data reload lock", exc)
-
-
-@dataclass
-class PublishResult:
-    """What `helpline reload` did."""
-
-    ok: bool
-    problems: list[str]
-    summary: str
-
-
-def publish(settings: Settings, redis_client: redis.Redis | None = None) -> PublishResult:
-    """Check flows and data, load the data into the database, and tell every worker to reload."""
-    from bot.admin.checks import check_data_dir, check_flows_dir
-    from bot.storage.db import make_engine
-    from bot.storage.redis_server import client_for
-
-    data = check_data_dir(settings.data_dir, settings)
-    problems = [str(f) for f in data.findings]
-    reports = check_flows_dir(settings.flows_dir, settings, data)
-    for report in reports:
-        problems += [str(p) for p in report.problems]
-    if not data.ok or not all(r.ok for r in reports):
-        return PublishResult(
-            False, problems, "not published: fix the problems above; the helpline keeps serving what it had"
-        )
-    engine = make_engine(settings.database_url)
-    try:
-        result = init_database(engine, settings.data_dir, dataset=data.dataset)
-    finally:
-        engine.dispose()
-    client = redis_client or client_for(settings.redis_url or "")
-    version = int(client.incr(VERSION_KEY))
-    state = "loaded" if result.changed else "unchanged"
-    every = settings.reload_check_seconds
-    return PublishResult(
-        True,
-        problems,
-        f"published reload #{version}: data {state} ({result.services} services), "
-        f"{len(reports)} flow file(s) checked; every worker picks it up within {every:g}s",
-    )

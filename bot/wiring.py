@@ -1,33 +1,28 @@
 """Building the running parts from settings: database, Redis, flow, places, the `Helpline` itself.
 
 `create_app`, the CLI and workers all call these, so each process builds its own clients and nothing is
-a module-level global.
+a module-level global: `build` loads the gazetteer once and hands it to what needs it.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
 
 import redis
 from rq import Queue
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.config import Settings
-from bot.core.directory import Directory, Phone
+from bot.config import Settings, hotlines
+from bot.core.directory import Directory
 from bot.core.engine import Context
-from bot.core.flow import Flow
-from bot.core.flow_loader import FlowError, load_flow
+from bot.core.flows import Flow
 from bot.core.places import Gazetteer
-from bot.core.reply import CRISIS_LINES, Hotlines, LineNames
-from bot.core.safe_mode import safe_crisis, safe_flow
-from bot.core.safety import CrisisScreen, load_crisis
+from bot.core.safety import CrisisScreen
 from bot.helpline import Helpline
 from bot.jobs import text_queue
+from bot.reloader import Reloader
 from bot.storage.conversations import ConversationStore, RateLimit, Replay, SessionKeys
 from bot.storage.db import Bounds, make_engine, make_session_factory
 from bot.storage.gazetteer_cache import load_gazetteer
@@ -36,37 +31,7 @@ from bot.storage.live_directory import LiveDirectory
 from bot.storage.opt_outs import OptOutStore
 from bot.storage.redis_server import client_for
 
-if TYPE_CHECKING:
-    from bot.reloader import Reloader
-
 log = logging.getLogger(__name__)
-
-MAIN_FLOW = "main.yaml"
-CRISIS_FILE = "crisis.yaml"
-_GAZETTEER: Gazetteer | None = None
-
-
-def gazetteer(cache_dir: Path | None = None) -> Gazetteer:
-    """The US county/ZIP table, built once per process (it is read-only); from a small cache file in
-    `cache_dir` when there is one (see `bot.storage.gazetteer_cache`)."""
-    global _GAZETTEER
-    if _GAZETTEER is None:
-        _GAZETTEER = load_gazetteer(cache_dir)
-    return _GAZETTEER
-
-
-def hotlines(settings: Settings) -> Hotlines:
-    """The lines every reply carries, from settings, named in English and in Spanish."""
-    spanish = LineNames(settings.hotline_name_es, settings.samhsa_name_es, CRISIS_LINES["es"])
-    return Hotlines(
-        program=settings.program_name,
-        hotline_name=settings.hotline_name,
-        hotline=Phone(settings.hotline_number, settings.hotline_display),
-        samhsa_name=settings.samhsa_name,
-        samhsa=Phone(settings.samhsa_number, settings.samhsa_display),
-        names=(("es", spanish),),
-    )
-
 
 @dataclass
 class Parts:
@@ -94,9 +59,8 @@ def served_states(directory: Directory, flow: Flow) -> tuple[str, ...]:
     return tuple(sorted(states))
 
 
-def live_directory(settings: Settings, factory: sessionmaker[Session]) -> LiveDirectory:
+def live_directory(settings: Settings, factory: sessionmaker[Session], places: Gazetteer) -> LiveDirectory:
     """The in-memory directory index, loaded now if the database answers (else by its first background check)."""
-    places = gazetteer(settings.instance_dir)
     directory = LiveDirectory(
         SqlDirectory(factory), places.centroids, settings.directory_check_seconds,
         database_url=settings.database_url,
@@ -108,27 +72,9 @@ def live_directory(settings: Settings, factory: sessionmaker[Session]) -> LiveDi
     return directory
 
 
-T = TypeVar("T")
-
-
-def _or_built_in(load: Callable[[], T], built_in: Callable[[], T], what: str) -> T:
-    """`load()`, or, when its file is broken, the built-in stand-in, with every problem logged by line."""
-    try:
-        return load()
-    except FlowError as exc:
-        for problem in exc.problems:
-            log.error("%s rejected, serving the built-in one: %s", what, problem)
-        return built_in()
-
-
-def load_flows(settings: Settings) -> tuple[Flow, CrisisScreen]:
-    """The main flow and crisis phrases; a broken file is logged with its lines and a built-in one serves."""
-    flow = _or_built_in(lambda: load_flow(settings.flows_dir / MAIN_FLOW), safe_flow, "flow file")
-    crisis = _or_built_in(lambda: load_crisis(settings.flows_dir / CRISIS_FILE), safe_crisis, "crisis file")
-    return flow, crisis
-
-
-def make_context(settings: Settings, flow: Flow, directory: Directory, crisis: CrisisScreen | None = None) -> Context:
+def make_context(
+    settings: Settings, flow: Flow, directory: Directory, places: Gazetteer, crisis: CrisisScreen | None = None
+) -> Context:
     """The engine's context for a flow and a directory (the app, the reloader and the admin tools share it)."""
     try:
         served = served_states(directory, flow)
@@ -136,7 +82,6 @@ def make_context(settings: Settings, flow: Flow, directory: Directory, crisis: C
         log.error("could not read served states from the database: %s", type(exc).__name__)
         served = ()
     prefer = (settings.home_states, tuple(s for s in served if s not in settings.home_states))
-    places = gazetteer()
     places.warm(prefer)
     return Context(
         flow=flow,
@@ -151,20 +96,23 @@ def make_context(settings: Settings, flow: Flow, directory: Directory, crisis: C
     )
 
 
-def build(settings: Settings, redis_client: redis.Redis | None = None) -> Parts:
-    """Everything a web or CLI process needs, wired from settings."""
-    from bot.reloader import Reloader
-
+def build(settings: Settings, redis_client: redis.Redis | None = None, places: Gazetteer | None = None) -> Parts:
+    """Everything a web or CLI process needs, wired from settings; `places` default to the gazetteer from the
+    cache in `INSTANCE_DIR` (tests hand one in, as it is read-only)."""
+    places = places or load_gazetteer(settings.instance_dir)
     connect = settings.database_connect_timeout_seconds
     engine = make_engine(settings.database_url, bounds=Bounds(connect))
     factory = make_session_factory(engine)
     request_engine = request_path_engine(settings, engine)
-    directory = live_directory(settings, factory)
+    directory = live_directory(settings, factory, places)
     if redis_client is None:
         if not settings.redis_url:
             raise RuntimeError("REDIS_URL is not set; `helpline serve` starts an embedded Redis and sets it")
         redis_client = client_for(settings.redis_url, settings.redis_timeout_seconds)
-    reloader = Reloader(settings, engine, factory, redis_client, directory)
+    reloader = Reloader(
+        settings, engine, factory, redis_client, directory, places,
+        lambda flow, crisis: make_context(settings, flow, directory, places, crisis),
+    )
     # The flow file if it passes its checks, else the last good copy, else the built-in safe flow.
     context = reloader.start()
     opt_outs = OptOutStore(

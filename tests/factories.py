@@ -8,20 +8,19 @@ only reads YAML), never through a database or Redis, so the core's tests run on 
 from __future__ import annotations
 
 import dataclasses
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 from bot.config import PROJECT_ROOT, Settings, load_settings
-from bot.core.directory import Phone
+from bot.config import hotlines as wired_hotlines
 from bot.core.directory_index import DirectoryIndex, Listing
 from bot.core.engine import Context
-from bot.core.flow import Flow
-from bot.core.flow_loader import load_flow
+from bot.core.flows import Flow, load_flow
 from bot.core.places import Gazetteer
-from bot.core.reply import CRISIS_LINES, Hotlines, LineNames
+from bot.core.reply import Hotlines
 from bot.core.safety import CrisisScreen, load_crisis
 from bot.storage.data_files import Dataset, dataset_listings, load_dataset
+from tests.places import shared_places
 
 FLOWS_DIR = PROJECT_ROOT / "flows"
 DATA_DIR = PROJECT_ROOT / "data"
@@ -38,10 +37,9 @@ def crisis(path: Path = FLOWS_DIR / "crisis.yaml") -> CrisisScreen:
     return load_crisis(path)
 
 
-@cache
 def gazetteer() -> Gazetteer:
-    """The US county/ZIP table from the `zipcodes` package, built once per test run (it is read-only)."""
-    return Gazetteer.from_zipcodes()
+    """The US county/ZIP table, one for the whole test run (it is read-only): `tests/places.py`."""
+    return shared_places()
 
 
 def settings(**env: str) -> Settings:
@@ -50,17 +48,8 @@ def settings(**env: str) -> Settings:
 
 
 def hotlines(from_settings: Settings | None = None) -> Hotlines:
-    """The lines every reply carries, named in English and Spanish, from `from_settings` (default: defaults)."""
-    s = from_settings or settings()
-    spanish = LineNames(s.hotline_name_es, s.samhsa_name_es, CRISIS_LINES["es"])
-    return Hotlines(
-        program=s.program_name,
-        hotline_name=s.hotline_name,
-        hotline=Phone(s.hotline_number, s.hotline_display),
-        samhsa_name=s.samhsa_name,
-        samhsa=Phone(s.samhsa_number, s.samhsa_display),
-        names=(("es", spanish),),
-    )
+    """The lines every reply carries, as the helpline wires them from `from_settings` (default: defaults)."""
+    return wired_hotlines(from_settings or settings())
 
 
 def listings(dataset: Dataset) -> list[Listing]:

@@ -20,8 +20,9 @@ from bot.admin.preview import sms_preview, voice_preview
 from bot.admin.sandbox import sandbox_context
 from bot.config import Settings
 from bot.core.engine import Context, Inbound, step
-from bot.core.flow_loader import FlowError, load_flow
+from bot.core.flows import FlowError, load_flow
 from bot.core.session import Session
+from bot.storage.gazetteer_cache import load_gazetteer
 
 KEYS = re.compile(r"^[0-9*#]+$")
 HELP = (
@@ -120,7 +121,7 @@ def run_chat(
     if language and language not in flow.languages:
         click.echo(f"the flow speaks {', '.join(flow.languages)}, not {language!r}", err=True)
         return 1
-    with sandbox_context(settings, flow, data_dir) as context:
+    with sandbox_context(settings, flow, load_gazetteer(settings.instance_dir), data_dir) as context:
         chat = Chat(context, voice=voice, language=language)
         if interactive:
             click.echo(f"{flow.source}: {len(flow.states)} states; data from {data_dir}. {HELP}")

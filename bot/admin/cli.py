@@ -14,6 +14,8 @@ import click
 
 from bot.admin import checks
 from bot.config import ConfigError, Settings, load_settings
+from bot.core.places import Gazetteer
+from bot.storage.data_check import check_data_dir
 
 PATH = click.Path(path_type=Path)
 EXISTING_DIR = click.Path(path_type=Path, exists=True, file_okay=False)
@@ -25,6 +27,13 @@ def offline_settings() -> Settings:
         return load_settings(require_secrets=False)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+def places_for(settings: Settings) -> Gazetteer:
+    """The county/ZIP table for one command (from the cache in `INSTANCE_DIR` that serving keeps too)."""
+    from bot.storage.gazetteer_cache import load_gazetteer
+
+    return load_gazetteer(settings.instance_dir)
 
 
 def _echo_problems(lines: list[str]) -> None:
@@ -49,15 +58,16 @@ def flows_check(directory: Path | None, data_dir: Path | None, no_data: bool) ->
     settings = offline_settings()
     directory = directory or settings.flows_dir
     data = None
+    places = places_for(settings)
     if not no_data:
-        data = checks.check_data_dir(data_dir or settings.data_dir, settings)
+        data = check_data_dir(data_dir or settings.data_dir, settings, places=places)
         if data.dataset is None:
             click.echo(
                 f"note: the data in {data.path} does not load, so flows are checked without it "
                 f"(run `helpline data check`)",
                 err=True,
             )
-    reports = checks.check_flows_dir(directory, settings, data)
+    reports = checks.check_flows_dir(directory, settings, data, places=places)
     if not reports:
         raise click.ClickException(f"no flow files (*.yaml) in {directory}")
     failed = 0
@@ -106,9 +116,8 @@ def flows_crisis_eval(statements: Path | None, crisis_file: Path | None) -> None
     """Score the crisis screen on labelled STATEMENTS (default tests/crisis/statements.yaml): recall and false
     positives per class and language, and every miss; exits 1 below the targets."""
     from bot.admin import crisis_eval
-    from bot.core.flow_loader import FlowError
+    from bot.core.flows import CRISIS_FILE, FlowError
     from bot.core.safety import load_crisis
-    from bot.wiring import CRISIS_FILE
 
     settings = offline_settings()
     source = statements or crisis_eval.DEFAULT_SET
@@ -134,7 +143,7 @@ def flows_test(directory: Path | None, data_dir: Path | None, select: str | None
 
     settings = offline_settings()
     directory = directory or settings.flows_dir
-    result = run_transcript_files(settings, directory, data_dir or settings.data_dir, select)
+    result = run_transcript_files(settings, directory, data_dir or settings.data_dir, places_for(settings), select)
     for line in result.problems:
         click.echo(line)
     for outcome in result.outcomes:
@@ -166,7 +175,7 @@ def flows_test(directory: Path | None, data_dir: Path | None, select: str | None
 def flows_graph(flow_file: Path | None, fmt: str, output: Path | None) -> None:
     """Draw a flow: every state, option and global word (default: FLOWS_DIR/main.yaml)."""
     from bot.admin import graph
-    from bot.core.flow_loader import FlowError, load_flow
+    from bot.core.flows import FlowError, load_flow
 
     settings = offline_settings()
     path = flow_file or settings.flows_dir / "main.yaml"
@@ -207,7 +216,7 @@ def data() -> None:
 def data_check(directory: Path | None, strict: bool) -> None:
     """Check the data files: prints `file:line: problem` and exits 1 on any error."""
     settings = offline_settings()
-    report = checks.check_data_dir(directory or settings.data_dir, settings)
+    report = check_data_dir(directory or settings.data_dir, settings, places=places_for(settings))
     _echo_problems([str(f) for f in report.findings])
     warnings = len(report.findings) - len(report.errors)
     if report.dataset is not None:
@@ -273,7 +282,7 @@ def data_import(source: Path, into: Path | None, source_url: str | None, assured
     except hsds.ImportProblem as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"wrote {', '.join(str(p) for p in written)}")
-    report = checks.check_data_dir(target, settings)
+    report = check_data_dir(target, settings, places=places_for(settings))
     _echo_problems([str(f) for f in report.findings])
     if not report.ok:
         click.echo("the imported data has errors: fix them before `helpline reload`", err=True)
@@ -317,7 +326,7 @@ def chat(voice: bool, flow_file: Path | None, data_dir: Path | None, language: s
 @click.command("reload")
 def reload_command() -> None:
     """Publish flows/ and data/ to the running helpline: check, load the data, tell every worker."""
-    from bot.reloader import publish
+    from bot.admin.publish import publish
 
     try:
         settings = load_settings(require_secrets=False)

@@ -14,7 +14,7 @@ from pathlib import Path
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from bot.config import PROJECT_ROOT
-from bot.core.flow_loader import FlowError, Problem, read_file, read_yaml
+from bot.core.flows.loader import FlowError, Problem, read_file, read_yaml
 from bot.core.safety import CrisisMatch, CrisisScreen
 
 CLASSES = ("at_risk", "emergency", "idiom", "need")

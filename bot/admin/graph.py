@@ -10,8 +10,8 @@ from __future__ import annotations
 import shutil
 import subprocess
 
-from bot.core.flow import GLOBAL_WORDS, Flow, Option
-from bot.core.flow_check import goto_fields, place_state
+from bot.core.flows.check import goto_fields, place_state
+from bot.core.flows.model import GLOBAL_WORDS, Flow, Option
 
 TEXT_PREVIEW = 48
 

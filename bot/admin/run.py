@@ -10,9 +10,10 @@ from bot.admin.transcripts import Outcome, TranscriptError, load_transcripts, ru
 from bot.config import Settings
 from bot.core.directory import Directory
 from bot.core.engine import Context
-from bot.core.flow_loader import FlowError, load_flow
+from bot.core.flows import CRISIS_FILE, FlowError, load_flow
+from bot.core.places import Gazetteer
 from bot.core.safety import load_crisis
-from bot.wiring import CRISIS_FILE, make_context
+from bot.wiring import make_context
 
 
 @dataclass
@@ -25,7 +26,7 @@ class RunResult:
 
 
 def contexts_for(
-    settings: Settings, flows_dir: Path, directory: Directory, names: set[str]
+    settings: Settings, flows_dir: Path, directory: Directory, names: set[str], places: Gazetteer
 ) -> tuple[dict[str, Context], list[str]]:
     """One engine context per flow file named by the transcripts; problems for those that do not load."""
     contexts: dict[str, Context] = {}
@@ -38,7 +39,7 @@ def contexts_for(
         crisis = None
     for name in sorted(names):
         try:
-            contexts[name] = make_context(settings, load_flow(Path(flows_dir) / name), directory, crisis)
+            contexts[name] = make_context(settings, load_flow(Path(flows_dir) / name), directory, places, crisis)
         except FlowError as exc:
             problems.extend(str(p) for p in exc.problems)
         except OSError as exc:
@@ -46,7 +47,9 @@ def contexts_for(
     return contexts, problems
 
 
-def run_all(settings: Settings, flows_dir: Path, directory: Directory, select: str | None = None) -> RunResult:
+def run_all(
+    settings: Settings, flows_dir: Path, directory: Directory, places: Gazetteer, select: str | None = None
+) -> RunResult:
     """Run the transcripts in `flows_dir/tests` against an existing directory."""
     result = RunResult()
     transcripts = []
@@ -57,7 +60,7 @@ def run_all(settings: Settings, flows_dir: Path, directory: Directory, select: s
             result.problems.extend(str(p) for p in exc.problems)
     if select:
         transcripts = [t for t in transcripts if select.lower() in t.name.lower()]
-    contexts, problems = contexts_for(settings, flows_dir, directory, {t.flow for t in transcripts})
+    contexts, problems = contexts_for(settings, flows_dir, directory, {t.flow for t in transcripts}, places)
     result.problems.extend(problems)
     visited: dict[str, set[str]] = {name: set() for name in contexts}
     for t in transcripts:
@@ -75,7 +78,9 @@ def run_all(settings: Settings, flows_dir: Path, directory: Directory, select: s
     return result
 
 
-def run_transcript_files(settings: Settings, flows_dir: Path, data_dir: Path, select: str | None = None) -> RunResult:
+def run_transcript_files(
+    settings: Settings, flows_dir: Path, data_dir: Path, places: Gazetteer, select: str | None = None
+) -> RunResult:
     """Run the transcripts against the data folder loaded into a throwaway SQLite database."""
-    with sandbox_directory(data_dir) as directory:
-        return run_all(settings, flows_dir, directory, select)
+    with sandbox_directory(data_dir, places) as directory:
+        return run_all(settings, flows_dir, directory, places, select)

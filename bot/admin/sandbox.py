@@ -14,15 +14,16 @@ from pathlib import Path
 from bot.config import Settings
 from bot.core.directory_index import DirectoryIndex
 from bot.core.engine import Context
-from bot.core.flow import Flow
+from bot.core.flows import CRISIS_FILE, Flow
+from bot.core.places import Gazetteer
 from bot.core.safety import load_crisis
 from bot.storage.db import init_database, make_engine, make_session_factory
 from bot.storage.listings import SqlDirectory
-from bot.wiring import CRISIS_FILE, gazetteer, make_context
+from bot.wiring import make_context
 
 
 @contextmanager
-def sandbox_directory(data_dir: Path) -> Iterator[DirectoryIndex]:
+def sandbox_directory(data_dir: Path, places: Gazetteer) -> Iterator[DirectoryIndex]:
     """The data folder loaded into a new SQLite file that is deleted afterwards, served as the running helpline
     serves it: by the in-memory index loaded from that database."""
     with tempfile.TemporaryDirectory(prefix="helpline-sandbox-") as tmp:
@@ -30,7 +31,7 @@ def sandbox_directory(data_dir: Path) -> Iterator[DirectoryIndex]:
         try:
             init_database(engine, Path(data_dir))
             source = SqlDirectory(make_session_factory(engine))
-            centroids = gazetteer().centroids
+            centroids = places.centroids
             version, index = source.read_listings(lambda listings: DirectoryIndex.build(listings, centroids))
             index.version = version or ""
             yield index
@@ -39,9 +40,11 @@ def sandbox_directory(data_dir: Path) -> Iterator[DirectoryIndex]:
 
 
 @contextmanager
-def sandbox_context(settings: Settings, flow: Flow, data_dir: Path | None = None) -> Iterator[Context]:
+def sandbox_context(
+    settings: Settings, flow: Flow, places: Gazetteer, data_dir: Path | None = None
+) -> Iterator[Context]:
     """The engine's context for `flow` over a sandbox copy of the data folder (default `DATA_DIR`)."""
     crisis_file = Path(flow.source).parent / CRISIS_FILE if flow.source else settings.flows_dir / CRISIS_FILE
     crisis = load_crisis(crisis_file) if crisis_file.exists() else None
-    with sandbox_directory(data_dir or settings.data_dir) as directory:
-        yield make_context(settings, flow, directory, crisis)
+    with sandbox_directory(data_dir or settings.data_dir, places) as directory:
+        yield make_context(settings, flow, directory, places, crisis)

@@ -33,7 +33,7 @@ from ruamel.yaml.error import MarkedYAMLError
 
 from bot.admin.preview import sms_preview, voice_preview
 from bot.core.engine import Context, Inbound, step
-from bot.core.flow_loader import Problem
+from bot.core.flows import Problem
 from bot.core.session import Session
 
 DEFAULT_FLOW = "main.yaml"

@@ -22,7 +22,7 @@ from functools import lru_cache
 
 from bot.core import language
 from bot.core.directory import County, Directory, Resource
-from bot.core.flow import GLOBAL_WORDS, LANGUAGE_KEY, VOICE_KEYS, VOICE_WORDS, Flow, Option, Said, State
+from bot.core.flows.model import GLOBAL_WORDS, LANGUAGE_KEY, VOICE_KEYS, VOICE_WORDS, Flow, Option, Said, State
 from bot.core.places import US_STATES, Gazetteer, Place, PlaceMatch, Town
 from bot.core.reading import Reading, read_words
 from bot.core.render import fit, offer_fits, spoken_line

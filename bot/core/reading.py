@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence, Set
 from dataclasses import dataclass
 
-from bot.core.flow import Flow, Said
+from bot.core.flows.model import Flow, Said
 from bot.core.phrases import first_match
 from bot.core.places import Gazetteer, PlaceMatch
 

@@ -16,7 +16,7 @@ from dataclasses import replace
 from functools import lru_cache
 
 from bot.core.directory import Phone, Resource
-from bot.core.flow import LANGUAGE_KEY
+from bot.core.flows.model import LANGUAGE_KEY
 from bot.core.reply import Choice, Hotlines, Reply, Section, TextedList
 from bot.core.segments import MAX_SMS_CHARS, count
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from bot.core.flow_loader import FlowError, Problem, read_file, read_yaml
+from bot.core.flows.loader import FlowError, Problem, read_file, read_yaml
 from bot.core.text import unmask
 
 LEVELS = ("emergency", "support")

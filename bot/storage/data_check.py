@@ -6,13 +6,16 @@ instead of "St. Johns County"), a county that does not exist in that state, the 
 an active listing with no way to reach it, or facts nobody has checked for a year. Each finding is
 `file:line: message`; stale facts are warnings (an old but sourced listing is still better served than
 dropped), everything else an error.
+
+`check_data_dir` is the whole check of a data folder, as the hot reloader applies it before loading a version
+and as `helpline data check` prints it.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,9 +23,12 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
+from bot.config import Settings
+from bot.core.directory import Resource
+from bot.core.flows import FlowError, flow_files, parse_flow, served_label
 from bot.core.places import Gazetteer, county_alias
 from bot.core.text import fold
-from bot.storage.data_files import RESOURCES_FILE, Dataset, ServiceEntry, collect_dataset
+from bot.storage.data_files import RESOURCES_FILE, Dataset, ServiceEntry, collect_dataset, dataset_listings
 
 ERROR = "error"
 WARNING = "warning"
@@ -70,6 +76,57 @@ def check_data(
 def blocking(findings: list[Finding]) -> list[Finding]:
     """The findings that must stop a load (errors, not warnings)."""
     return [f for f in findings if f.severity == ERROR]
+
+
+@dataclass
+class DataReport:
+    """What checking a data folder found; `dataset` is set when it loaded."""
+
+    path: Path
+    dataset: Dataset | None = None
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return blocking(self.findings)
+
+    @property
+    def ok(self) -> bool:
+        return self.dataset is not None and not self.errors
+
+
+def check_data_dir(data_dir: Path, settings: Settings, *, places: Gazetteer, today: date | None = None) -> DataReport:
+    """Check the data folder (categories.yaml and resources.yaml) against the flows in `FLOWS_DIR`."""
+    dataset, findings = check_data(
+        Path(data_dir), places, today=today, stale_days=settings.data_stale_days, offered=offered_topics(settings)
+    )
+    return DataReport(Path(data_dir), dataset, findings)
+
+
+def offered_topics(settings: Settings) -> set[str]:
+    """The topics the flows in `FLOWS_DIR` offer (of those that load: a broken flow is its own check's problem)."""
+    topics: set[str] = set()
+    for path in flow_files(settings.flows_dir):
+        try:
+            topics.update(parse_flow(path.read_text(encoding="utf-8"), str(path)).topics)
+        except (OSError, UnicodeDecodeError, FlowError):
+            continue
+    return topics
+
+
+def to_resources(dataset: Dataset) -> list[Resource]:
+    """The active services of a dataset as the engine sees them."""
+    return [listing.resource for listing in dataset_listings(dataset)]
+
+
+def served_labels(dataset: Dataset, places: Gazetteer) -> tuple[str, ...]:
+    """Labels of the counties that have a local listing ("Volusia County, FL")."""
+    labels = set()
+    for s in dataset.services:
+        for a in s.service_areas:
+            if a.extent == "county" and a.county and a.state:
+                labels.add(served_label(places, a.state, a.county))
+    return tuple(sorted(labels))
 
 
 class _Lines:

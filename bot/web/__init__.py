@@ -9,16 +9,20 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from bot.config import LOG_FORMAT, Settings, load_settings
+from bot.config import LOG_FORMAT, Settings, hotlines, load_settings
 from bot.core.engine import fallback_reply
+from bot.core.places import Gazetteer
 from bot.web.limits import BodyLimit
-from bot.wiring import Parts, build, hotlines
+from bot.wiring import Parts, build
 
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None, redis_client: redis.Redis | None = None) -> Flask:
-    """Build the app; `settings` default to the environment, `redis_client` to one for `REDIS_URL`."""
+def create_app(
+    settings: Settings | None = None, redis_client: redis.Redis | None = None, places: Gazetteer | None = None
+) -> Flask:
+    """Build the app; `settings` default to the environment, `redis_client` to one for `REDIS_URL`, `places` to
+    the gazetteer cached in `INSTANCE_DIR`."""
     settings = settings or load_settings()
     logging.basicConfig(level=settings.log_level, format=LOG_FORMAT)
     if not settings.validate_signatures:
@@ -34,7 +38,7 @@ def create_app(settings: Settings | None = None, redis_client: redis.Redis | Non
         )
     # Outermost, so an oversized body is refused before anything else (proxy headers included) is read.
     app.wsgi_app = BodyLimit(app.wsgi_app, settings.max_request_bytes)  # type: ignore[method-assign]
-    parts = build(settings, redis_client)
+    parts = build(settings, redis_client, places)
     app.extensions["helpline_parts"] = parts
     app.extensions["helpline"] = parts.helpline
     register_blueprints(app)

@@ -136,7 +136,8 @@ def _send_list(parts: Parts, texted: TextedList, language: str) -> str:
     caller = request.form.get("From", "")
     if not _call_sid() or not can_text(settings, caller):
         return "unavailable"
-    if not may_send(settings, caller):
+    opt_outs = parts.helpline.opt_outs
+    if opt_outs is None or not may_send(opt_outs.is_opted_out, settings.hash_secret, caller):
         return "opted_out"
     body = texted_list_body(texted, parts.helpline.context.hotlines, settings.sms_segment_budget, language)
     # One text per list per call, however often 1 is pressed; the id reveals neither the call nor the number.

@@ -7,7 +7,7 @@ import pytest
 from bot.core.directory_index import DirectoryIndex
 from bot.storage.db import make_engine, make_session_factory
 from bot.storage.listings import SqlDirectory
-from bot.wiring import gazetteer
+from tests.places import shared_places
 
 
 @pytest.fixture(scope="session")
@@ -20,4 +20,4 @@ def directory(database_url: str) -> SqlDirectory:
 def index(directory: SqlDirectory) -> DirectoryIndex:
     """The in-memory directory index the running helpline uses, loaded from the real SQL directory."""
     version, listings = directory.listings()
-    return DirectoryIndex.build(listings, gazetteer().centroids, version or "")
+    return DirectoryIndex.build(listings, shared_places().centroids, version or "")

@@ -10,10 +10,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bot.admin.checks import check_data_dir, check_flow_file, check_flows_dir, make_budget, served_labels, to_resources
+from bot.admin.checks import check_flows_dir
 from bot.cli import main
-from bot.config import PROJECT_ROOT, load_settings
-from bot.wiring import gazetteer
+from bot.config import PROJECT_ROOT, hotlines, load_settings
+from bot.core.flows import check_flow_file, make_budget
+from bot.storage.data_check import check_data_dir, served_labels, to_resources
+from tests.places import shared_places
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FLOW_FIXTURES = sorted(p for p in (FIXTURES / "flows").glob("*.yaml") if p.name != "ok.yaml")
@@ -31,19 +33,20 @@ def expected(path: Path) -> str:
 
 @pytest.fixture(scope="module")
 def shipped_data():  # type: ignore[no-untyped-def]
-    return check_data_dir(PROJECT_ROOT / "data", SETTINGS, today=TODAY)
+    return check_data_dir(PROJECT_ROOT / "data", SETTINGS, places=shared_places(), today=TODAY)
 
 
 @pytest.fixture(scope="module")
 def budget(shipped_data):  # type: ignore[no-untyped-def]
-    places = gazetteer()
+    places = shared_places()
     return make_budget(
-        SETTINGS, to_resources(shipped_data.dataset), served_labels(shipped_data.dataset, places), places
+        hotlines(SETTINGS), SETTINGS.sms_segment_budget, to_resources(shipped_data.dataset),
+        served_labels(shipped_data.dataset, places), places,
     )
 
 
 def test_the_shipped_flows_pass_every_check(shipped_data) -> None:  # type: ignore[no-untyped-def]
-    reports = check_flows_dir(PROJECT_ROOT / "flows", SETTINGS, shipped_data)
+    reports = check_flows_dir(PROJECT_ROOT / "flows", SETTINGS, shipped_data, places=shared_places())
     assert reports
     for report in reports:
         assert report.ok, "\n".join(map(str, report.problems))
@@ -56,7 +59,7 @@ def test_the_shipped_data_has_no_errors(shipped_data) -> None:  # type: ignore[n
 def test_the_valid_fixtures_pass(budget) -> None:  # type: ignore[no-untyped-def]
     categories = {"peer-support"}
     assert check_flow_file(FIXTURES / "flows" / "ok.yaml", budget, categories).ok
-    assert check_data_dir(FIXTURES / "data" / "ok", SETTINGS, today=TODAY).findings == []
+    assert check_data_dir(FIXTURES / "data" / "ok", SETTINGS, places=shared_places(), today=TODAY).findings == []
 
 
 @pytest.mark.parametrize("path", FLOW_FIXTURES, ids=[p.stem for p in FLOW_FIXTURES])
@@ -70,7 +73,7 @@ def test_each_flow_check_fires_on_its_fixture_at_its_line(path: Path, shipped_da
 
 @pytest.mark.parametrize("path", DATA_FIXTURES, ids=[p.name for p in DATA_FIXTURES])
 def test_each_data_check_fires_on_its_fixture_at_its_line(path: Path) -> None:
-    report = check_data_dir(path, SETTINGS, today=TODAY)
+    report = check_data_dir(path, SETTINGS, places=shared_places(), today=TODAY)
     where, line, message = expected(path / "resources.yaml").split(":", 2)
     found = [str(f) for f in report.findings]
     assert any(f.startswith(f"{path / where}:{line}:") and message.strip() in f for f in found), "\n".join(found)
@@ -146,7 +149,7 @@ def test_data_check_reports_every_broken_service_not_just_the_first(tmp_path: Pa
     text = (data / "resources.yaml").read_text()
     text = text.replace("status: active", "status: open")
     (data / "resources.yaml").write_text(text)
-    report = check_data_dir(data, SETTINGS, today=TODAY)
+    report = check_data_dir(data, SETTINGS, places=shared_places(), today=TODAY)
     assert len([f for f in report.errors if "status must be one of active, inactive, got 'open'" in f.message]) == 2
 
 
@@ -156,30 +159,8 @@ def test_a_topic_the_flow_offers_with_no_service_anywhere_is_an_error(tmp_path: 
     text = (data / "resources.yaml").read_text()
     only_food = text.replace("categories: [food, shelter, jobs, transportation]", "categories: [food]")
     (data / "resources.yaml").write_text(only_food)
-    report = check_data_dir(data, SETTINGS, today=TODAY)
+    report = check_data_dir(data, SETTINGS, places=shared_places(), today=TODAY)
     errors = [f.message for f in report.errors]
     assert any("'shelter' is a topic the flow offers, but no active service has it" in e for e in errors), errors
     assert not any("'food' is a topic" in e for e in errors)
     assert not report.ok
-
-
-def _main_flow_with(tmp_path: Path, old: str, new: str) -> Path:
-    """A copy of the shipped main flow with `old` replaced by `new`."""
-    text = (PROJECT_ROOT / "flows" / "main.yaml").read_text()
-    assert old in text, old
-    path = tmp_path / "main.yaml"
-    path.write_text(text.replace(old, new, 1))
-    return path
-
-
-def _line_of(path: Path, needle: str) -> int:
-    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if needle in line)
-
-
-def test_a_fifth_option_on_calls_is_refused_by_the_check(tmp_path: Path) -> None:
-    path = _main_flow_with(tmp_path, "        set: {topic: treatment}\n        goto: ask_place\n",
-                           "        set: {topic: treatment}\n        goto: ask_place\n"
-                           "      - key: 5\n        label: {en: Detox, es: Detox}\n"
-                           "        keywords: {en: [detox now], es: [detox ya]}\n        goto: ask_place\n")
-    problems = [str(p) for p in check_flow_file(path).problems]
-    assert f"{path}:{_line_of(path, '  programs:')}: state 'programs' reads 5 options on a call" in "\n".join(problems)

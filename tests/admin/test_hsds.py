@@ -14,7 +14,7 @@ from bot.core.directory import County
 from bot.storage.data_files import load_dataset
 from bot.storage.db import init_database, make_engine, make_session_factory
 from bot.storage.listings import SqlDirectory
-from bot.wiring import gazetteer
+from tests.places import shared_places as gazetteer
 
 OTHER_TOOL = Path(__file__).parent / "fixtures" / "hsds" / "other-tool"
 

@@ -15,6 +15,7 @@ from bot.reloader import DATA_REJECTED_KEY, VERSION_KEY
 from bot.storage.db import init_database, make_engine
 from bot.web import create_app
 from tests.conftest import Phone, assert_hotlines, make_env
+from tests.places import shared_places
 
 WELCOME = "Hi, this is the {program}. Reply with a number, or text your COUNTY or ZIP code for local peer support:"
 
@@ -43,7 +44,7 @@ def worker(tmp_path, database_url, redis_url, redis_client, files, **env):  # ty
     settings = load_settings(
         make_env(tmp_path, database_url, redis_url, FLOWS_DIR=str(flows), DATA_DIR=str(data), **env)
     )
-    return create_app(settings, redis_client)
+    return create_app(settings, redis_client, places=shared_places())
 
 
 def edit(path: Path, old: str, new: str) -> None:
@@ -157,7 +158,7 @@ def test_helpline_reload_refuses_a_broken_flow_and_publishes_a_good_one(
     env = make_env(tmp_path, own_db, redis_url, FLOWS_DIR=str(flows), DATA_DIR=str(data), RELOAD_WATCH_FILES="0")
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    app = create_app(load_settings(env), redis_client)
+    app = create_app(load_settings(env), redis_client, places=shared_places())
     phone = Phone(app.test_client(), "+13865550307")
     edit(
         flows / "main.yaml",

@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from bot.admin import graph
 from bot.cli import main
 from bot.config import PROJECT_ROOT
-from bot.core.flow import GLOBAL_WORDS
-from bot.core.flow_loader import load_flow
+from bot.core.flows import load_flow
+from bot.core.flows.model import GLOBAL_WORDS
 
 FLOW = load_flow(PROJECT_ROOT / "flows" / "main.yaml")
 

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.admin.checks import flow_files
 from bot.admin.run import contexts_for, run_all
 from bot.admin.transcripts import explain, load_transcripts, run_transcript, transcript_files
 from bot.config import PROJECT_ROOT, load_settings
+from bot.core.flows import flow_files
+from tests.places import shared_places
 
 FLOWS = PROJECT_ROOT / "flows"
 SETTINGS = load_settings({"INSTANCE_DIR": "/nonexistent"}, require_secrets=False)
@@ -18,7 +19,7 @@ TRANSCRIPTS = [t for path in transcript_files(FLOWS / "tests") for t in load_tra
 
 @pytest.fixture(scope="module")
 def contexts(index):  # type: ignore[no-untyped-def]
-    found, problems = contexts_for(SETTINGS, FLOWS, index, {t.flow for t in TRANSCRIPTS})
+    found, problems = contexts_for(SETTINGS, FLOWS, index, {t.flow for t in TRANSCRIPTS}, shared_places())
     assert not problems
     return found
 
@@ -30,7 +31,7 @@ def test_transcript(contexts, transcript) -> None:  # type: ignore[no-untyped-de
 
 
 def test_the_transcripts_visit_every_state_of_every_shipped_flow(index) -> None:  # type: ignore[no-untyped-def]
-    result = run_all(SETTINGS, FLOWS, index)
+    result = run_all(SETTINGS, FLOWS, index, shared_places())
     assert not result.problems
     assert result.outcomes and all(o.passed for o in result.outcomes)
     assert result.uncovered == {}
@@ -51,7 +52,7 @@ def test_a_failing_transcript_says_where_and_shows_the_difference(tmp_path: Path
         "          - Volusia Recovery Aliance\n"
         "          - not: Emergency\n"
     )
-    result = run_all(SETTINGS, tmp_path, index)
+    result = run_all(SETTINGS, tmp_path, index, shared_places())
     [outcome] = result.outcomes
     assert not outcome.passed
     text = explain(outcome)

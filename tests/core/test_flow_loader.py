@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import PROJECT_ROOT
-from bot.core.flow_loader import FlowError, load_flow
+from bot.core.flows import FlowError, load_flow
 
 MAIN = PROJECT_ROOT / "flows" / "main.yaml"
 
@@ -84,6 +84,17 @@ def test_the_shipped_flow_fits_a_phone_menu() -> None:
         ("1", "text_list"), ("2", "repeat"), ("3", "ask_place"), ("4", "welcome"),
     ]
     assert [(o.key_for("sms"), o.goto) for o in results.options_for("sms")] == [("1", "ask_place"), ("2", "welcome")]
+
+
+def test_a_fifth_option_on_calls_is_refused_by_the_check(tmp_path: Path) -> None:
+    from bot.core.flows import check_flow_file
+
+    path = broken(tmp_path, "        set: {topic: treatment}\n        goto: ask_place\n",
+                  "        set: {topic: treatment}\n        goto: ask_place\n"
+                  "      - key: 5\n        label: {en: Detox, es: Detox}\n"
+                  "        keywords: {en: [detox now], es: [detox ya]}\n        goto: ask_place\n")
+    problems = [str(p) for p in check_flow_file(path).problems]
+    assert f"{path}:{line_of(path, '  programs:')}: state 'programs' reads 5 options on a call" in "\n".join(problems)
 
 
 def test_a_fifth_option_for_texts_only_is_fine(tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.core.compliance import keyword_language, opt_in_keyword, opt_out_keyword
-from bot.core.flow import RESERVED_WORDS
+from bot.core.flows.model import RESERVED_WORDS
 from bot.core.language import detect, offered, switch
 from bot.core.text import fold
 

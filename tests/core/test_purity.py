@@ -12,7 +12,10 @@ FORBIDDEN = ("flask", "twilio", "redis", "sqlalchemy", "rq", "werkzeug")
 
 
 def test_core_imports_no_web_or_storage_library() -> None:
-    modules = sorted(p.stem for p in Path(bot.core.__file__).parent.glob("*.py") if p.stem != "__init__")
+    root = Path(bot.core.__file__).parent
+    modules = sorted(
+        ".".join(p.relative_to(root).with_suffix("").parts) for p in root.rglob("*.py") if p.stem != "__init__"
+    )
     code = (
         "import sys\n"
         + "".join(f"import bot.core.{m}\n" for m in modules)

@@ -9,7 +9,7 @@ import pytest
 
 from bot.config import PROJECT_ROOT
 from bot.core.engine import Context, Inbound, step
-from bot.core.flow_loader import FlowError
+from bot.core.flows import FlowError
 from bot.core.render import sms_text
 from bot.core.safety import CrisisScreen, load_crisis, normalise, parse_crisis
 from bot.core.text import fold

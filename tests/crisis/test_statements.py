@@ -22,6 +22,7 @@ from bot.admin.crisis_eval import (
 from bot.cli import main
 from bot.config import PROJECT_ROOT, load_settings
 from bot.core.safety import CrisisScreen, load_crisis
+from tests.places import shared_places
 
 CRISIS = PROJECT_ROOT / "flows" / "crisis.yaml"
 SETTINGS = load_settings({"INSTANCE_DIR": "/nonexistent"}, require_secrets=False)
@@ -92,7 +93,7 @@ def test_flows_check_passes_the_shipped_crisis_file() -> None:
 
 def test_flows_check_fails_a_crisis_file_that_no_longer_hears_an_overdose(tmp_path: Path) -> None:
     flows = weakened(tmp_path, "breath")
-    reports = check_flows_dir(flows, SETTINGS)
+    reports = check_flows_dir(flows, SETTINGS, places=shared_places())
     crisis = next(r for r in reports if r.path.name == "crisis.yaml")
     assert not crisis.ok
     assert any(

@@ -21,6 +21,7 @@ from bot.web import create_app
 from tests.conftest import Phone, assert_hotlines, make_env
 from tests.faults.conftest import BreakableDatabase, RedisServer
 from tests.faults.tcp_proxy import TcpProxy
+from tests.places import shared_places
 
 T = TypeVar("T")
 _numbers = itertools.count(7201)
@@ -61,7 +62,9 @@ def test_a_worker_starts_and_answers_while_the_database_is_away(
     if not breakable_db.networked:
         pytest.skip("needs a networked database (PostgreSQL) to refuse or stall connections")
     breakable_db.refuse() if mode == "refused" else breakable_db.stall()
-    app, started = within(30, lambda: create_app(_env(tmp_path, breakable_db.url, redis_url), redis_client))
+    app, started = within(30, lambda: create_app(
+        _env(tmp_path, breakable_db.url, redis_url), redis_client, places=shared_places()
+    ))
     assert started < 15, f"start-up took {started:.1f} s"
     phone = Phone(app.test_client(), f"+1386555{next(_numbers):04d}")
     for body in ["hi", "1", "volusia", "I want to kill myself"]:
@@ -79,7 +82,7 @@ def test_a_worker_starts_and_answers_while_the_database_is_away(
 def test_texts_are_answered_in_seconds_when_the_database_hangs_mid_conversation(
     tmp_path, breakable_db: BreakableDatabase, redis_url, redis_client, mode: str
 ) -> None:
-    app = create_app(_env(tmp_path, breakable_db.url, redis_url), redis_client)
+    app = create_app(_env(tmp_path, breakable_db.url, redis_url), redis_client, places=shared_places())
     breakable_db.watch(app.extensions["helpline_parts"])
     parts = app.extensions["helpline_parts"]
     phone = Phone(app.test_client(), f"+1386555{next(_numbers):04d}")
@@ -105,7 +108,7 @@ def test_texts_are_answered_in_a_second_when_redis_hangs(tmp_path, breakable_db,
                                                           mode: str) -> None:
     proxy = TcpProxy("127.0.0.1", redis_server.port)
     url = f"redis://{proxy.address}/0"
-    app = create_app(_env(tmp_path, breakable_db.url, url), client_for(url))
+    app = create_app(_env(tmp_path, breakable_db.url, url), client_for(url), places=shared_places())
     phone = Phone(app.test_client(), f"+1386555{next(_numbers):04d}")
     phone.send("hi")
     proxy.cut() if mode == "refused" else proxy.stall()

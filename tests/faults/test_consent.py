@@ -21,6 +21,7 @@ from bot.storage.opt_outs import Change, OptOutStore, now_version
 from bot.web import create_app
 from tests.conftest import Phone, assert_hotlines, make_env
 from tests.faults.conftest import BreakableDatabase, RedisServer
+from tests.places import shared_places
 
 AGREE_SECONDS = 5.0
 HASH_SECRET = "test-hash-secret"
@@ -35,7 +36,7 @@ _numbers = itertools.count(1)
 
 
 def _app(tmp_path, db: BreakableDatabase, server: RedisServer):  # type: ignore[no-untyped-def]
-    app = create_app(load_settings(make_env(tmp_path, db.url, server.url)))
+    app = create_app(load_settings(make_env(tmp_path, db.url, server.url)), places=shared_places())
     db.watch(app.extensions["helpline_parts"])
     return app
 

@@ -20,6 +20,7 @@ from bot.storage.redis_server import client_for
 from bot.web import create_app
 from tests.conftest import Phone, assert_hotlines, free_port, make_env
 from tests.faults.tcp_proxy import TcpProxy
+from tests.places import shared_places
 
 
 @pytest.fixture
@@ -77,7 +78,7 @@ def own_database(tmp_path: Path, database_url: str) -> Iterator[tuple[str, TcpPr
 def test_redis_down_mid_conversation_then_back(tmp_path, database_url, redis_proxy: TcpProxy, caplog) -> None:
     url = f"redis://{redis_proxy.address}/0"
     settings = load_settings(make_env(tmp_path, database_url, url))
-    app = create_app(settings, client_for(url))
+    app = create_app(settings, client_for(url), places=shared_places())
     phone = Phone(app.test_client(), "+13865550301")
     phone.send("menu")
     assert "COUNTY" in phone.send("1")
@@ -102,7 +103,7 @@ def test_redis_down_mid_conversation_then_back(tmp_path, database_url, redis_pro
 def test_database_unreachable_then_back(tmp_path, own_database, redis_client, redis_url) -> None:
     db_url, proxy = own_database
     settings = load_settings(make_env(tmp_path, db_url, redis_url))
-    app = create_app(settings, redis_client)
+    app = create_app(settings, redis_client, places=shared_places())
     parts = app.extensions["helpline_parts"]
     phone = Phone(app.test_client(), "+13865550302")
     assert "Volusia Recovery Alliance" in phone.send("volusia")
@@ -141,7 +142,7 @@ def test_broken_flow_file_at_start_serves_the_built_in_safe_flow(
     (flows / "main.yaml").write_text((flows / "main.yaml").read_text().replace("goto: programs", "goto: nowhere"))
     settings = load_settings(make_env(tmp_path, database_url, redis_url, FLOWS_DIR=str(flows)))
     with caplog.at_level(logging.ERROR):
-        app = create_app(settings, redis_client)
+        app = create_app(settings, redis_client, places=shared_places())
     assert any("main.yaml:" in r.getMessage() and "'nowhere'" in r.getMessage() for r in caplog.records)
     phone = Phone(app.test_client(), "+13865550303")
     first = phone.send("hi")
@@ -156,7 +157,7 @@ def test_broken_crisis_file_at_start_keeps_a_crisis_screen(tmp_path, database_ur
     shutil.copytree(PROJECT_ROOT / "flows", flows)
     (flows / "crisis.yaml").write_text("categories: [this is not a mapping")
     settings = load_settings(make_env(tmp_path, database_url, redis_url, FLOWS_DIR=str(flows)))
-    phone = Phone(create_app(settings, redis_client).test_client(), "+13865550304")
+    phone = Phone(create_app(settings, redis_client, places=shared_places()).test_client(), "+13865550304")
     reply = phone.send("I want to kill myself")
     assert "call 911 now" in reply and "988" in reply
 

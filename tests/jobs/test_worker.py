@@ -29,6 +29,7 @@ from bot.storage.outbox import PREFIX, Record
 from bot.web import create_app
 from tests.conftest import Call, make_env
 from tests.fake_twilio import FakeTwilio
+from tests.places import shared_places
 
 pytestmark = pytest.mark.slow
 DEADLINE_SECONDS = 45.0
@@ -101,7 +102,7 @@ def workers(worker_env: dict[str, str], tmp_path: Path) -> Iterator[Workers]:
 
 @pytest.fixture
 def caller(worker_env: dict[str, str], redis_client: redis.Redis) -> Call:
-    client: FlaskClient = create_app(load_settings(worker_env), redis_client).test_client()
+    client: FlaskClient = create_app(load_settings(worker_env), redis_client, places=shared_places()).test_client()
     return Call(client, "+13865550191")
 
 

@@ -20,7 +20,7 @@ from bot.storage.live_directory import (
     build_in_child,
     can_build_in_child,
 )
-from bot.wiring import gazetteer
+from tests.places import shared_places as gazetteer
 
 CATEGORIES = (
     "peer-support", "family", "mutual-support", "sober-living", "dual-diagnosis", "treatment", "food", "shelter",

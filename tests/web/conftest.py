@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from bot.config import Settings, load_settings
 from bot.web import create_app
 from tests.conftest import Call, Phone
+from tests.places import shared_places
 
 _sids = itertools.count(1)
 
@@ -26,7 +27,7 @@ def settings(env: dict[str, str]) -> Settings:
 @pytest.fixture
 def app(settings: Settings, redis_client: redis.Redis) -> Flask:
     """The helpline app, built as `wsgi.py` builds it."""
-    return create_app(settings, redis_client)
+    return create_app(settings, redis_client, places=shared_places())
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from bot.config import PROJECT_ROOT, load_settings
 from bot.storage.db import init_database, make_engine
 from bot.web import create_app
 from tests.conftest import Phone, assert_hotlines, make_env
+from tests.places import shared_places
 
 
 def test_a_zip_code_lists_its_county_first_then_services_within_the_radius(phone: Phone) -> None:
@@ -30,7 +31,7 @@ def test_a_county_name_after_a_zip_code_searches_the_county_alone(phone: Phone) 
 
 def test_the_radius_is_a_setting(tmp_path: Path, database_url: str, redis_url: str, redis_client) -> None:
     settings = load_settings(make_env(tmp_path, database_url, redis_url, ZIP_RADIUS_MILES="10"))
-    phone = Phone(create_app(settings, redis_client).test_client(), "+13865550177")
+    phone = Phone(create_app(settings, redis_client, places=shared_places()).test_client(), "+13865550177")
     reply = phone.send("32114")
     assert "Flagler County CORe" not in reply
     assert "Volusia Recovery Alliance" in reply
@@ -49,7 +50,11 @@ def private_database(tmp_path: Path) -> tuple[str, Path]:
 
 def test_changed_data_reaches_a_running_app_without_a_restart(tmp_path: Path, redis_url: str, redis_client) -> None:
     url, data = private_database(tmp_path)
-    app = create_app(load_settings(make_env(tmp_path, url, redis_url, DIRECTORY_CHECK_SECONDS="0")), redis_client)
+    app = create_app(
+        load_settings(make_env(tmp_path, url, redis_url, DIRECTORY_CHECK_SECONDS="0")),
+        redis_client,
+        places=shared_places(),
+    )
     phone = Phone(app.test_client(), "+13865550178")
     assert "Volusia Recovery Alliance" in phone.send("volusia")
 
@@ -67,7 +72,11 @@ def test_changed_data_reaches_a_running_app_without_a_restart(tmp_path: Path, re
 
 def test_local_listings_survive_a_database_outage(tmp_path: Path, redis_url: str, redis_client) -> None:
     url, _ = private_database(tmp_path)
-    app = create_app(load_settings(make_env(tmp_path, url, redis_url, DIRECTORY_CHECK_SECONDS="0")), redis_client)
+    app = create_app(
+        load_settings(make_env(tmp_path, url, redis_url, DIRECTORY_CHECK_SECONDS="0")),
+        redis_client,
+        places=shared_places(),
+    )
     phone = Phone(app.test_client(), "+13865550179")
     app.extensions["helpline_parts"].db_engine.dispose()
     shutil.move(tmp_path / "db", tmp_path / "db-unplugged")
@@ -82,7 +91,11 @@ def test_local_listings_survive_a_database_outage(tmp_path: Path, redis_url: str
 
 def test_without_a_database_at_start_texts_still_get_the_hotlines(tmp_path: Path, redis_url: str, redis_client) -> None:
     url = f"sqlite:///{tmp_path / 'never-created' / 'x' / 'helpline.sqlite3'}"
-    app = create_app(load_settings(make_env(tmp_path, url, redis_url, DIRECTORY_CHECK_SECONDS="3600")), redis_client)
+    app = create_app(
+        load_settings(make_env(tmp_path, url, redis_url, DIRECTORY_CHECK_SECONDS="3600")),
+        redis_client,
+        places=shared_places(),
+    )
     shutil.rmtree(tmp_path / "never-created")
     reply = Phone(app.test_client(), "+13865550180").send("volusia")
     assert_hotlines(reply)

@@ -11,6 +11,7 @@ from bot.config import load_settings
 from bot.storage.conversations import PENDING, delivery_key
 from bot.web import create_app
 from tests.conftest import Phone, assert_hotlines, make_env, message_text, sign, sms_params
+from tests.places import shared_places
 
 
 def post_signed(client, params: dict[str, str]):
@@ -60,7 +61,7 @@ def test_a_copy_that_finds_its_first_still_in_flight_changes_nothing(phone: Phon
 
 def test_a_flood_is_answered_briefly_with_the_hotlines(tmp_path, database_url, redis_url, redis_client) -> None:
     settings = load_settings(make_env(tmp_path, database_url, redis_url, RATE_LIMIT_COUNT="5"))
-    client = create_app(settings, redis_client).test_client()
+    client = create_app(settings, redis_client, places=shared_places()).test_client()
     flooder = Phone(client, "+13865550777")
     replies = [flooder.send("volusia") for _ in range(7)]
     assert all("Volusia Recovery Alliance" in r for r in replies[:5])
@@ -74,7 +75,7 @@ def test_a_flood_is_answered_briefly_with_the_hotlines(tmp_path, database_url, r
 
 def test_a_crisis_is_answered_even_in_a_flood(tmp_path, database_url, redis_url, redis_client) -> None:
     settings = load_settings(make_env(tmp_path, database_url, redis_url, RATE_LIMIT_COUNT="2"))
-    flooder = Phone(create_app(settings, redis_client).test_client(), "+13865550779")
+    flooder = Phone(create_app(settings, redis_client, places=shared_places()).test_client(), "+13865550779")
     for _ in range(3):
         flooder.send("hi")
     reply = flooder.send("I took too many pills")
@@ -100,7 +101,7 @@ def counting_client(url: str) -> redis.Redis:
 def test_a_text_costs_two_redis_round_trips_and_no_database_query(tmp_path, database_url, redis_url) -> None:
     client = counting_client(redis_url)
     client.flushdb()
-    app = create_app(load_settings(make_env(tmp_path, database_url, redis_url)), client)
+    app = create_app(load_settings(make_env(tmp_path, database_url, redis_url)), client, places=shared_places())
     queries: list[str] = []
     parts = app.extensions["helpline_parts"]
     for engine in {parts.db_engine, parts.request_db_engine}:

@@ -10,6 +10,7 @@ from bot.core.identity import person_key
 from bot.storage.models import OptOut
 from bot.web import create_app
 from tests.conftest import Phone, assert_hotlines, make_env
+from tests.places import shared_places
 
 
 @pytest.mark.parametrize(
@@ -68,7 +69,7 @@ def test_sentences_that_merely_contain_a_keyword_are_not_opt_outs(phone: Phone, 
 
 def test_when_twilio_confirms_opt_outs_we_stay_silent(tmp_path, database_url, redis_url, redis_client) -> None:
     settings = load_settings(make_env(tmp_path, database_url, redis_url, OPT_OUT_HANDLED_BY="twilio"))
-    phone = Phone(create_app(settings, redis_client).test_client(), "+13865550901")
+    phone = Phone(create_app(settings, redis_client, places=shared_places()).test_client(), "+13865550901")
     phone.send("hi")
     phone.send_silent("STOP")
     phone.send_silent("hi")
@@ -77,9 +78,9 @@ def test_when_twilio_confirms_opt_outs_we_stay_silent(tmp_path, database_url, re
 
 def test_opt_outs_survive_a_restart_and_a_lost_redis(tmp_path, database_url, redis_url, redis_client) -> None:
     settings = load_settings(make_env(tmp_path, database_url, redis_url))
-    Phone(create_app(settings, redis_client).test_client(), "+13865550902").send("STOP")
+    Phone(create_app(settings, redis_client, places=shared_places()).test_client(), "+13865550902").send("STOP")
     redis_client.flushdb()
-    restarted = Phone(create_app(settings, redis_client).test_client(), "+13865550902")
+    restarted = Phone(create_app(settings, redis_client, places=shared_places()).test_client(), "+13865550902")
     restarted.send_silent("hello?")
 
 
@@ -148,8 +149,8 @@ def test_a_stop_taken_by_one_process_silences_the_others_at_once(
     tmp_path, database_url, redis_url, redis_client
 ) -> None:
     settings = load_settings(make_env(tmp_path, database_url, redis_url))
-    one = Phone(create_app(settings, redis_client).test_client(), "+13865550903")
-    other = Phone(create_app(settings, redis_client).test_client(), "+13865550903")
+    one = Phone(create_app(settings, redis_client, places=shared_places()).test_client(), "+13865550903")
+    other = Phone(create_app(settings, redis_client, places=shared_places()).test_client(), "+13865550903")
     one.send("hi")
     other.send("1")
     other.send("STOP")

@@ -9,6 +9,7 @@ import pytest
 from bot.config import load_settings
 from bot.web import create_app
 from tests.conftest import Phone, assert_hotlines, make_env, sign, sms_params
+from tests.places import shared_places
 
 
 def test_texting_volusia_gets_the_recovery_alliance_and_both_hotlines(phone: Phone) -> None:
@@ -117,7 +118,7 @@ def test_signature_with_another_token_is_refused(client) -> None:
 
 def test_behind_a_proxy_the_public_url_is_what_counts(tmp_path, database_url, redis_url, redis_client) -> None:
     settings = load_settings(make_env(tmp_path, database_url, redis_url, PUBLIC_BASE_URL="https://help.example.org"))
-    client = create_app(settings, redis_client).test_client()
+    client = create_app(settings, redis_client, places=shared_places()).test_client()
     params = sms_params("volusia", "+13865550123")
     ok = client.post("/sms", data=params, headers={"X-Twilio-Signature": sign("https://help.example.org/sms", params)})
     assert ok.status_code == 200
@@ -132,15 +133,23 @@ def test_forwarded_headers_are_honoured_only_when_trusted(tmp_path, database_url
         "X-Forwarded-Proto": "https",
         "X-Forwarded-Host": "help.example.org",
     }
-    trusted = create_app(load_settings(make_env(tmp_path, database_url, redis_url, TRUST_PROXY="1")), redis_client)
+    trusted = create_app(
+        load_settings(make_env(tmp_path, database_url, redis_url, TRUST_PROXY="1")),
+        redis_client,
+        places=shared_places(),
+    )
     assert trusted.test_client().post("/sms", data=params, headers=headers).status_code == 200
-    untrusted = create_app(load_settings(make_env(tmp_path, database_url, redis_url)), redis_client)
+    untrusted = create_app(
+        load_settings(make_env(tmp_path, database_url, redis_url)),
+        redis_client,
+        places=shared_places(),
+    )
     assert untrusted.test_client().post("/sms", data=params, headers=headers).status_code == 403
 
 
 def test_an_abandoned_conversation_restarts_with_welcome_back(tmp_path, database_url, redis_url, redis_client) -> None:
     settings = load_settings(make_env(tmp_path, database_url, redis_url, SESSION_TTL_SECONDS="1"))
-    phone = Phone(create_app(settings, redis_client).test_client(), "+13865550155")
+    phone = Phone(create_app(settings, redis_client, places=shared_places()).test_client(), "+13865550155")
     phone.send("menu")
     assert "COUNTY" in phone.send("1")
     time.sleep(2.1)

@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from bot.config import load_settings
 from bot.web import create_app
 from tests.conftest import Call, Phone, assert_hotlines, make_env, spoken
+from tests.places import shared_places
 
 SPANISH_WELCOME = "Hola, le saluda la SMA Healthcare Peer Support Line."
 ENGLISH_WELCOME = "Hi, this is the SMA Healthcare Peer Support Line."
@@ -126,7 +127,7 @@ def test_default_language_spanish_starts_new_conversations_in_spanish(
     tmp_path, database_url, redis_url, redis_client: redis.Redis
 ) -> None:
     settings = load_settings(make_env(tmp_path, database_url, redis_url, DEFAULT_LANGUAGE="es"))
-    client = create_app(settings, redis_client).test_client()
+    client = create_app(settings, redis_client, places=shared_places()).test_client()
     assert Phone(client, "+13865550771").send("hola").startswith(SPANISH_WELCOME)
     assert Phone(client, "+13865550772").send("hello, I need help").startswith(ENGLISH_WELCOME)
     call = Call(client, "+13865550773")

@@ -17,6 +17,7 @@ from bot.jobs import text_queue
 from bot.storage.redis_server import client_for
 from bot.web import create_app
 from tests.conftest import ACCOUNT_SID, Call, Phone, call_params, make_env, sign, spoken, twiml
+from tests.places import shared_places
 
 HOTLINE_DIGITS = "8 0 0, 5 3 9, 4 2 2 8"
 SAMHSA_DIGITS = "8 0 0, 6 6 2, 4 3 5 7"
@@ -300,7 +301,7 @@ def test_an_internal_failure_still_reads_every_line_and_puts_the_caller_through(
 ) -> None:
     broken_db = f"sqlite:///{tmp_path / 'missing' / 'none.sqlite3'}"
     settings = load_settings(make_env(tmp_path, broken_db, redis_url))
-    call = Call(create_app(settings, redis_client).test_client(), "+13865550177")
+    call = Call(create_app(settings, redis_client, places=shared_places()).test_client(), "+13865550177")
     gather(call.start())
     call.press("1")
     root = call.say("Volusia")
@@ -313,7 +314,7 @@ def test_an_internal_failure_still_reads_every_line_and_puts_the_caller_through(
 def test_without_redis_a_call_still_works_and_silence_goes_to_a_person(tmp_path, database_url: str) -> None:
     dead = client_for("redis://127.0.0.1:1/0")  # nothing listens there
     settings = load_settings(make_env(tmp_path, database_url, "redis://127.0.0.1:1/0"))
-    call = Call(create_app(settings, dead).test_client(), "+13865550178")
+    call = Call(create_app(settings, dead, places=shared_places()).test_client(), "+13865550178")
     assert SAMHSA_DIGITS in spoken(call.start())
     assert "Volusia Recovery Alliance" in spoken(call.say("Volusia"))
     assert dialled(call.silence()) == "+18005394228"
@@ -355,7 +356,7 @@ def test_a_caller_without_caller_id_is_not_offered_a_text(client: FlaskClient, r
 def test_without_rest_credentials_no_text_is_offered(tmp_path, database_url, redis_url, redis_client) -> None:
     env = make_env(tmp_path, database_url, redis_url)
     del env["TWILIO_ACCOUNT_SID"]
-    call = Call(create_app(load_settings(env), redis_client).test_client(), "+13865550179")
+    call = Call(create_app(load_settings(env), redis_client, places=shared_places()).test_client(), "+13865550179")
     assert "by text" not in spoken(reach_volusia_results(call))
 
 

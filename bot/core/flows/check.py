@@ -1,6 +1,6 @@
 """Deeper checks of a loaded flow: the mistakes a flow file can make that still load.
 
-`flow_loader` refuses what cannot run (bad YAML, unknown targets, duplicate digits, unknown placeholders).
+`loader` refuses what cannot run (bad YAML, unknown targets, duplicate digits, unknown placeholders).
 What loads can still strand a person or cost too much: a state nobody can reach, a state with no way back
 to the menu, `{county}` shown before anyone chose a county, a language with fewer keywords than the
 default one, a voice menu too long to remember, or a text whose worst case runs over the segment budget.
@@ -21,8 +21,8 @@ from typing import Any
 
 from bot.core.directory import Resource
 from bot.core.engine import MORE
-from bot.core.flow import RESERVED_WORDS, Flow, Option, State, Text
-from bot.core.flow_loader import Problem, yaml_reader
+from bot.core.flows.loader import Problem, yaml_reader
+from bot.core.flows.model import RESERVED_WORDS, Flow, Option, State, Text
 from bot.core.language import offered
 from bot.core.phrases import Phrase
 from bot.core.render import fit, sms_text, with_offer

@@ -5,8 +5,8 @@ It still reads counties and ZIP codes and still screens for crisis; the hotlines
 
 from __future__ import annotations
 
-from bot.core.flow import Flow
-from bot.core.flow_loader import parse_flow
+from bot.core.flows.loader import parse_flow
+from bot.core.flows.model import Flow
 from bot.core.safety import CrisisScreen, parse_crisis
 
 SAFE_FLOW_YAML = """

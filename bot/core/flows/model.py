@@ -1,6 +1,6 @@
 """The immutable shape of a conversation flow, as the engine runs it.
 
-Flow files (YAML, under `flows/`) are read and checked by `flow_loader`; what comes out is these frozen
+Flow files (YAML, under `flows/`) are read and checked by `loader`; what comes out is these frozen
 objects, so a running engine never meets a half-valid flow.
 """
 
@@ -56,7 +56,7 @@ OPTION_ACTIONS = {"text_list", "repeat"}
 """`do:` values: send the resources just read by text (calls only), or say the state again."""
 
 MAX_VOICE_LEVELS = 3
-"""Menus a caller may meet one inside another (the loader refuses more; `flow_check` limits options to 4)."""
+"""Menus a caller may meet one inside another (the loader refuses more; `check` limits options to 4)."""
 
 DEFAULT_VOICE_MESSAGES: dict[str, str] = {
     "no_input": "Sorry, I didn't hear anything.",

@@ -15,7 +15,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
-from bot.core.flow import (
+from bot.core.flows.model import (
     DEFAULT_MESSAGES,
     DEFAULT_VOICE_MESSAGES,
     EXPECTS,

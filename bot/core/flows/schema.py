@@ -19,9 +19,9 @@ from jsonschema.exceptions import ValidationError
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
-from bot.core.flow_loader import Problem, yaml_reader
+from bot.core.flows.loader import Problem, yaml_reader
 
-SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "flow.schema.json"
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "flow.schema.json"
 
 
 @cache
