@@ -87,7 +87,7 @@ def reset_shared_state() -> Iterator[None]:
         os.environ.update(saved)
         jobs = sys.modules.get("bot.jobs")
         if jobs is not None:
-            jobs._opt_out_store.cache_clear()
+            jobs._worker_opt_outs.cache_clear()
 
 
 @pytest.fixture(scope="session")
