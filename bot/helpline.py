@@ -11,8 +11,6 @@ the failure is logged once per kind of fault rather than once per request.
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Protocol
@@ -22,32 +20,9 @@ from bot.core.engine import Context, Inbound, Turn, default_language, fallback_r
 from bot.core.identity import person_key
 from bot.core.reply import Reply
 from bot.core.session import NOT_REMEMBERED, Conversations, Opening, Session
+from bot.faults import FaultLog
 
 log = logging.getLogger(__name__)
-
-FAULT_LOG_INTERVAL_SECONDS = 60.0
-
-
-class FaultLog:
-    """Logs each kind of fault at most once a minute, with a count of what it held back."""
-
-    def __init__(self, interval: float = FAULT_LOG_INTERVAL_SECONDS):
-        self.interval = interval
-        self._last: dict[str, float] = {}
-        self._held: dict[str, int] = {}
-        self._lock = threading.Lock()
-
-    def report(self, kind: str, exc: BaseException) -> None:
-        now = time.monotonic()
-        with self._lock:
-            last = self._last.get(kind)
-            if last is not None and now - last < self.interval:
-                self._held[kind] = self._held.get(kind, 0) + 1
-                return
-            held = self._held.pop(kind, 0)
-            self._last[kind] = now
-        log.error("%s failed: %s: %s (%d similar since last report)", kind, type(exc).__name__, exc, held)
-
 
 ANSWER_WORDS = frozenset({"yes", "si"})
 """Opt-in words that also answer a question in a flow ("Did you mean Lake County? yes"): they resubscribe

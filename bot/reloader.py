@@ -56,7 +56,8 @@ from bot.core.flows import (
 )
 from bot.core.places import Gazetteer
 from bot.core.safety import CrisisScreen
-from bot.helpline import FaultLog, Helpline
+from bot.faults import FaultLog
+from bot.helpline import Helpline
 from bot.storage.data_check import check_data_dir
 from bot.storage.data_files import DATA_FILES, content_hash
 from bot.storage.db import init_database

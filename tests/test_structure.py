@@ -9,7 +9,7 @@ from pathlib import Path
 import bot
 
 ROOT = Path(bot.__file__).resolve().parent
-SERVING = ("bot.web", "bot.wiring", "bot.reloader", "bot.helpline", "bot.storage")
+SERVING = ("bot.web", "bot.wiring", "bot.reloader", "bot.helpline", "bot.faults", "bot.storage")
 
 
 def module_name(path: Path) -> str:
@@ -110,3 +110,12 @@ def test_the_serving_path_does_not_import_the_admin_tools() -> None:
 def test_no_module_uses_contextvars() -> None:
     users = sorted(n for n, p in modules().items() if any(t.split(".")[0] == "contextvars" for t in imported(n, p)))
     assert users == []
+
+
+def test_storage_imports_only_the_core_and_itself() -> None:
+    edges = graph()
+    storage = [m for m in edges if m.startswith("bot.storage")]
+    assert storage
+    above = {m: sorted(t for t in edges[m] if t.startswith("bot.") and not t.startswith(
+        ("bot.storage", "bot.core", "bot.config", "bot.faults"))) for m in storage}
+    assert {m: t for m, t in above.items() if t} == {}

@@ -10,8 +10,8 @@ points where it is) and the centre points of the counties, and precomputes:
 - per category, a grid of 1-degree cells of the served counties' centres, for "nearest county with a listing".
 
 Listings are stored packed (one string each, shared values as numbers) and unpacked into `Resource`s when a
-lookup returns them: 100,000 services take ~36 MB. The index is immutable once built (apart from a small
-cache of unpacked resources); a process swaps a whole new one in when the data changes.
+lookup returns them (`bench/directory_load.py` measures what that saves). The index is immutable once built
+(apart from a small cache of unpacked resources); a process swaps a whole new one in when the data changes.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ EARTH_RADIUS_MILES = 3958.8
 class _Points:
     """A flat table of points (in radians, with the cosine of the latitude), each naming its owner.
 
-    Arrays of doubles, not tuples of floats: 150,000 points cost 4 MB instead of 30.
+    Arrays of doubles, not tuples of floats: a fraction of the memory of a float object per coordinate.
     """
 
     def __init__(self) -> None:
@@ -378,7 +378,7 @@ class DirectoryIndex:
         self.version = ""
         # Each listing's own text packed into one string (id, name, organization, links, phones), its shared
         # values as numbers into small tables; a `Resource` is unpacked when a lookup returns it. At national
-        # scale this is ~30 MB less per process than 100,000 Resource and Phone objects with their strings.
+        # scale a process then holds one string per listing instead of its Resource and Phone objects.
         self._records: list[str] = []
         self._unpackable: dict[int, Resource] = {}  # the rare listing whose text holds a separator character
         self._shared: list[object] = []

@@ -166,7 +166,7 @@ def content_hash(data_dir: Path) -> str:
     digest = hashlib.sha256(f"helpline-data-format:{FORMAT_VERSION}\0".encode())
     for name in DATA_FILES:
         path = data_dir / name
-        # Read in chunks: a national resources.yaml is ~60 MB, and every web worker hashes it at start.
+        # Read in chunks: a national resources.yaml is tens of megabytes, and every web worker hashes it at start.
         try:
             with path.open("rb") as data:
                 size = os.fstat(data.fileno()).st_size

@@ -141,7 +141,7 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 def alembic_config(url: str | None = None) -> Config:
     """An Alembic config pointing at the packaged migrations, without an alembic.ini on disk."""
-    # Alembic is imported only when migrating: it is 12 MB of every web worker's memory otherwise.
+    # Alembic is imported only when migrating: otherwise it would sit in every web worker's memory.
     from alembic.config import Config
 
     config = Config()

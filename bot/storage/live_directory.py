@@ -38,7 +38,7 @@ from sqlalchemy.engine import make_url
 
 from bot.core.directory import County, Nearby, Point, Resource
 from bot.core.directory_index import DirectoryIndex
-from bot.helpline import FaultLog
+from bot.faults import FaultLog
 from bot.storage.db import make_engine, make_session_factory
 from bot.storage.listings import SqlDirectory
 

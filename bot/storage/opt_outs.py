@@ -38,7 +38,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.helpline import FaultLog
+from bot.faults import FaultLog
 from bot.storage.models import ConsentRecord, OptOut
 
 log = logging.getLogger(__name__)
