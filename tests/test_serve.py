@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import PROJECT_ROOT
-from tests.conftest import free_port, stop_group
+from tests.servers import free_port, stop_group
 
 
 @pytest.mark.slow

@@ -18,7 +18,9 @@ from pathlib import Path
 import pytest
 
 from bot.config import PROJECT_ROOT
-from tests.conftest import assert_hotlines, free_port, make_env, message_text, sign, sms_params, stop_group
+from tests.conftest import make_env
+from tests.servers import free_port, stop_group
+from tests.twilio_webhooks import assert_hotlines, message_text, sign, sms_params
 
 pytestmark = pytest.mark.slow
 

@@ -14,8 +14,9 @@ from bot.config import PROJECT_ROOT, load_settings
 from bot.reloader import DATA_REJECTED_KEY, VERSION_KEY
 from bot.storage.db import init_database, make_engine
 from bot.web import create_app
-from tests.conftest import Phone, assert_hotlines, make_env
+from tests.conftest import make_env
 from tests.places import shared_places
+from tests.twilio_webhooks import Phone, assert_hotlines
 
 WELCOME = "Hi, this is the {program}. Reply with a number, or text your COUNTY or ZIP code for local peer support:"
 

@@ -24,8 +24,9 @@ from sqlalchemy.engine import make_url
 
 from bot.config import PROJECT_ROOT
 from bot.storage.db import init_database, make_engine
-from tests.conftest import free_port, fresh_database
+from tests.conftest import fresh_database
 from tests.faults.tcp_proxy import TcpProxy
+from tests.servers import free_port
 
 FAULTS_DATABASE = f"helpline_faults_{os.getpid()}"
 

@@ -18,10 +18,11 @@ import pytest
 from bot.config import load_settings
 from bot.storage.redis_server import client_for
 from bot.web import create_app
-from tests.conftest import Phone, assert_hotlines, make_env
+from tests.conftest import make_env
 from tests.faults.conftest import BreakableDatabase, RedisServer
 from tests.faults.tcp_proxy import TcpProxy
 from tests.places import shared_places
+from tests.twilio_webhooks import Phone, assert_hotlines
 
 T = TypeVar("T")
 _numbers = itertools.count(7201)

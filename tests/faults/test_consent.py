@@ -19,9 +19,10 @@ from bot.core.identity import person_key
 from bot.storage.models import ConsentRecord, OptOut
 from bot.storage.opt_outs import Change, OptOutStore, now_version
 from bot.web import create_app
-from tests.conftest import Phone, assert_hotlines, make_env
+from tests.conftest import make_env
 from tests.faults.conftest import BreakableDatabase, RedisServer
 from tests.places import shared_places
+from tests.twilio_webhooks import Phone, assert_hotlines
 
 AGREE_SECONDS = 5.0
 HASH_SECRET = "test-hash-secret"

@@ -18,9 +18,11 @@ from bot.config import PROJECT_ROOT, load_settings
 from bot.storage.db import init_database, make_engine
 from bot.storage.redis_server import client_for
 from bot.web import create_app
-from tests.conftest import Phone, assert_hotlines, free_port, make_env
+from tests.conftest import make_env
 from tests.faults.tcp_proxy import TcpProxy
 from tests.places import shared_places
+from tests.servers import free_port
+from tests.twilio_webhooks import Phone, assert_hotlines
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import ACCOUNT_SID, AUTH_TOKEN
 from tests.fake_twilio import FakeTwilio
+from tests.twilio_webhooks import ACCOUNT_SID, AUTH_TOKEN
 
 
 @pytest.fixture

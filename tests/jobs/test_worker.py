@@ -27,9 +27,10 @@ from bot.config import load_settings
 from bot.jobs import text_queue
 from bot.storage.outbox import PREFIX, Record
 from bot.web import create_app
-from tests.conftest import Call, make_env
+from tests.conftest import make_env
 from tests.fake_twilio import FakeTwilio
 from tests.places import shared_places
+from tests.twilio_webhooks import Call
 
 pytestmark = pytest.mark.slow
 DEADLINE_SECONDS = 45.0

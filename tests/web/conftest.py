@@ -1,5 +1,5 @@
 """Fixtures for the web tests: the app over the shared Redis and database, its test client, and a phone and a
-caller who use it as Twilio would (signed webhooks; the helpers are in tests/conftest.py)."""
+caller who use it as Twilio would (signed webhooks: tests/twilio_webhooks.py)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from flask.testing import FlaskClient
 
 from bot.config import Settings, load_settings
 from bot.web import create_app
-from tests.conftest import Call, Phone
 from tests.places import shared_places
+from tests.twilio_webhooks import Call, Phone
 
 _sids = itertools.count(1)
 

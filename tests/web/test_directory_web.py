@@ -8,8 +8,9 @@ from pathlib import Path
 from bot.config import PROJECT_ROOT, load_settings
 from bot.storage.db import init_database, make_engine
 from bot.web import create_app
-from tests.conftest import Phone, assert_hotlines, make_env
+from tests.conftest import make_env
 from tests.places import shared_places
+from tests.twilio_webhooks import Phone, assert_hotlines
 
 
 def test_a_zip_code_lists_its_county_first_then_services_within_the_radius(phone: Phone) -> None:

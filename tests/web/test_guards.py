@@ -10,8 +10,9 @@ from sqlalchemy import event
 from bot.config import load_settings
 from bot.storage.conversations import PENDING, delivery_key
 from bot.web import create_app
-from tests.conftest import Phone, assert_hotlines, make_env, message_text, sign, sms_params
+from tests.conftest import make_env
 from tests.places import shared_places
+from tests.twilio_webhooks import Phone, assert_hotlines, message_text, sign, sms_params
 
 
 def post_signed(client, params: dict[str, str]):

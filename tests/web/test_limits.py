@@ -9,7 +9,8 @@ import sys
 import time
 
 from bot.core.engine import Inbound
-from tests.conftest import AUTH_TOKEN, Phone, assert_hotlines, free_port, sign, sms_params
+from tests.servers import free_port
+from tests.twilio_webhooks import AUTH_TOKEN, Phone, assert_hotlines, sign, sms_params
 
 
 def test_a_body_over_the_limit_is_refused_before_it_is_read(client, app, monkeypatch) -> None:

@@ -9,8 +9,9 @@ from bot.config import load_settings
 from bot.core.identity import person_key
 from bot.storage.models import OptOut
 from bot.web import create_app
-from tests.conftest import Phone, assert_hotlines, make_env
+from tests.conftest import make_env
 from tests.places import shared_places
+from tests.twilio_webhooks import Phone, assert_hotlines
 
 
 @pytest.mark.parametrize(

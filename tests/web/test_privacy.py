@@ -6,7 +6,7 @@ import logging
 
 from sqlalchemy import column, inspect, select, table
 
-from tests.conftest import Call, Phone
+from tests.twilio_webhooks import Call, Phone
 
 CANARY_NUMBER = "+13865550999"
 CANARY_DIGITS = ["3865550999", "5550999", "386-555-0999"]

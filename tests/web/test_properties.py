@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.core.compliance import opt_out_keyword
-from tests.conftest import HOTLINE_TEXT, SAMHSA_TEXT, sign, sms_params
+from tests.twilio_webhooks import HOTLINE_TEXT, SAMHSA_TEXT, sign, sms_params
 
 _numbers = itertools.count(1)
 

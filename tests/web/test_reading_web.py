@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import Call, Phone, assert_hotlines, spoken
+from tests.twilio_webhooks import Call, Phone, assert_hotlines, spoken
 
 
 def test_one_text_with_a_need_and_a_town_gets_the_listings(phone: Phone) -> None:

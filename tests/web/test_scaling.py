@@ -23,8 +23,10 @@ from xml.etree import ElementTree
 import pytest
 
 from bot.config import PROJECT_ROOT
-from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, assert_hotlines, call_params, free_port, make_env, sign, sms_params
+from tests.conftest import make_env
 from tests.fake_twilio import FakeTwilio
+from tests.servers import free_port
+from tests.twilio_webhooks import ACCOUNT_SID, AUTH_TOKEN, assert_hotlines, call_params, sign, sms_params
 
 pytestmark = pytest.mark.slow
 

@@ -8,8 +8,9 @@ import pytest
 
 from bot.config import load_settings
 from bot.web import create_app
-from tests.conftest import Phone, assert_hotlines, make_env, sign, sms_params
+from tests.conftest import make_env
 from tests.places import shared_places
+from tests.twilio_webhooks import Phone, assert_hotlines, sign, sms_params
 
 
 def test_texting_volusia_gets_the_recovery_alliance_and_both_hotlines(phone: Phone) -> None:

@@ -10,8 +10,9 @@ from flask.testing import FlaskClient
 
 from bot.config import load_settings
 from bot.web import create_app
-from tests.conftest import Call, Phone, assert_hotlines, make_env, spoken
+from tests.conftest import make_env
 from tests.places import shared_places
+from tests.twilio_webhooks import Call, Phone, assert_hotlines, spoken
 
 SPANISH_WELCOME = "Hola, le saluda la SMA Healthcare Peer Support Line."
 ENGLISH_WELCOME = "Hi, this is the SMA Healthcare Peer Support Line."

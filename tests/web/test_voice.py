@@ -16,8 +16,9 @@ from bot.config import load_settings
 from bot.jobs import text_queue
 from bot.storage.redis_server import client_for
 from bot.web import create_app
-from tests.conftest import ACCOUNT_SID, Call, Phone, call_params, make_env, sign, spoken, twiml
+from tests.conftest import make_env
 from tests.places import shared_places
+from tests.twilio_webhooks import ACCOUNT_SID, Call, Phone, call_params, sign, spoken, twiml
 
 HOTLINE_DIGITS = "8 0 0, 5 3 9, 4 2 2 8"
 SAMHSA_DIGITS = "8 0 0, 6 6 2, 4 3 5 7"

@@ -7,7 +7,7 @@ import itertools
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import Call, spoken
+from tests.twilio_webhooks import Call, spoken
 from tests.web.test_voice import HOTLINE_DIGITS, SAMHSA_DIGITS
 
 _callers = itertools.count(1)
