@@ -16,6 +16,10 @@ The rule for finding a place inside a sentence, so that an ordinary word does no
   state may follow the name ("in Akron, Ohio"); and a name followed by "county" counts anywhere.
 So "wish I could sleep and never wake up" names no place (Wake County needs "county" or a cue), nor does
 "there is no hope"; "NA meetings near Port Orange" does.
+
+A typo is forgiven only where there is one: a message whose one word (besides plain ones) is an ordinary word
+spelled right ("im scared", "marijuana": `spelled_words.txt`) is not a near spelling of Carey or Marianna. Two
+or more words are still compared ("palm coats" is Palm Coast).
 """
 
 from __future__ import annotations
@@ -99,13 +103,31 @@ US_STATES = {
 _STATE_CODES = {code.lower(): code for code in US_STATES.values()}
 
 
-def _ordinary_words() -> frozenset[str]:
-    text = resources.files("bot.core").joinpath("ordinary_place_words.txt").read_text(encoding="utf-8")
-    return frozenset(w for line in text.splitlines() if (w := line.strip()) and not w.startswith("#"))
+class _GroupedWords:
+    """A long word list held as one string per first two letters: 80,000 words as a frozenset take about 10 MB of
+    every worker, this about 0.7 MB, and a lookup still reads only one short string."""
+
+    def __init__(self, words: Iterable[str]):
+        groups: dict[str, list[str]] = defaultdict(list)
+        for word in words:
+            groups[word[:2]].append(word)
+        self._groups = {start: "\n" + "\n".join(group) + "\n" for start, group in groups.items()}
+
+    def __contains__(self, word: object) -> bool:
+        return isinstance(word, str) and f"\n{word}\n" in self._groups.get(word[:2], "")
 
 
-ORDINARY_WORDS = _ordinary_words()
+def _word_lines(name: str) -> Iterator[str]:
+    text = resources.files("bot.core").joinpath(name).read_text(encoding="utf-8")
+    return (w for line in text.splitlines() if (w := line.strip()) and not w.startswith("#"))
+
+
+ORDINARY_WORDS = frozenset(_word_lines("ordinary_place_words.txt"))
 """Single-word town names that are also ordinary English words (`ordinary_place_words.txt` says where from)."""
+
+SPELLED_WORDS = _GroupedWords(_word_lines("spelled_words.txt"))
+"""Ordinary English and Spanish words near the spelling of some county or town ("scared", Carey; "marijuana",
+Marianna): spelled right, so not a misspelled place (`spelled_words.txt` says where from)."""
 
 
 def place_alias(name: str) -> str:
@@ -403,7 +425,7 @@ class Gazetteer:
     def _fuzzy(self, phrase: str, states: set[str], served: Set[str]) -> PlaceMatch:
         """A near spelling: county names first (the few that most typos are of), then the towns of the tiers."""
         alias = county_alias(phrase)
-        if len(alias) < 4 or alias in ORDINARY_WORDS or all(w in _PLAIN_WORDS for w in alias.split(" ")):
+        if len(alias) < 4 or alias in ORDINARY_WORDS or _spelled_right(alias):
             return _NO_PLACE
         scored: list[tuple[str, float, list[str]]] = []
         for towns in (False, True) if states else (False,):
@@ -485,6 +507,18 @@ class Gazetteer:
             return PlaceMatch(county=self.counties[with_services[0]], why=f"county, {why}")
         places = [self.counties[k] for k in _served_first(keys, served, self)[:3]]
         return PlaceMatch(candidates=tuple(places), why=f"county in several states, {why}")
+
+
+def content_words(alias: str) -> list[str]:
+    """The words of a folded phrase or name that are not plain words ("the villages" -> ["villages"])."""
+    return [w for w in alias.split(" ") if w and w not in _PLAIN_WORDS]
+
+
+def _spelled_right(alias: str) -> bool:
+    """Nothing here to forgive: only plain words, or one word besides them that is spelled right ("im so scared").
+    Two or more words are still forgiven ("palm coats"), since a place's own words are often ordinary ones."""
+    content = content_words(alias)
+    return not content or (len(content) == 1 and content[0] in SPELLED_WORDS)
 
 
 def _add_town_zip(

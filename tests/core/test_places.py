@@ -51,6 +51,37 @@ def test_ordinary_words_are_not_places(places: Gazetteer, text: str) -> None:
     assert match.county is None and not match.candidates
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "im scared",  # Carey, OH is a near spelling of "scared"
+        "scared",
+        "marijuana",  # Marianna, FL
+    ],
+)
+def test_a_word_spelled_right_is_not_a_misspelled_place(places: Gazetteer, text: str) -> None:
+    match = places.resolve(text, PREFER, SERVED)
+    assert match.county is None and not match.candidates, match
+
+
+@pytest.mark.parametrize(
+    ("text", "county"),
+    [
+        ("palm coats", "Flagler County, FL"),  # two words, each spelled right: a typo of Palm Coast all the same
+        ("daytona baech", "Volusia County, FL"),
+        ("volusa", "Volusia County, FL"),
+    ],
+)
+def test_a_typo_is_still_forgiven(places: Gazetteer, text: str, county: str) -> None:
+    match = places.resolve(text, PREFER, SERVED)
+    assert match.county is not None and match.county.label == county, match
+
+
+def test_a_town_named_by_one_ordinary_word_is_still_offered(places: Gazetteer) -> None:
+    match = places.resolve("i live in the villages", PREFER, SERVED)
+    assert match.candidates and match.candidates[0].label == "The Villages, FL", match
+
+
 def test_unknown_zip_is_reported_as_such(places: Gazetteer) -> None:
     match = places.resolve("00000", PREFER, SERVED)
     assert match.zip_unknown and match.zip_code == "00000"

@@ -115,6 +115,11 @@ def test_a_town_across_a_county_line_knows_each_county(places: Gazetteer) -> Non
         ("i just need someone to talk to", ["talk-now"]),
         ("I need a bed tonight", ["treatment", "shelter"]),  # the same words, two topics: asked about
         ("I slipped yesterday", ["peer-support"]),
+        ("im scared", ["talk-now"]),  # how it feels, said of oneself
+        ("I feel so anxious", ["talk-now"]),
+        ("having a panic attack", ["talk-now"]),
+        ("tengo miedo", ["talk-now"]),
+        ("my son is using and im scared", ["family", "talk-now"]),  # two needs: asked which helps most
     ],
 )
 def test_a_need_in_words_chooses_its_topic(context: Context, text: str, topics: list[str]) -> None:
@@ -131,6 +136,9 @@ def test_a_need_in_words_chooses_its_topic(context: Context, text: str, topics: 
         "hello",
         "thanks so much",
         "I need to get to work",
+        "I'm not afraid to ask",  # a feeling denied
+        "my daughter is scared of the dark",  # someone else's fear, of nothing the helpline serves
+        "mi hija tiene miedo a la oscuridad",
     ],
 )
 def test_an_ordinary_sentence_chooses_no_topic_and_no_answer(context: Context, text: str) -> None:
