@@ -71,12 +71,14 @@ def environment() -> dict[str, Any]:
     }
 
 
-def micro(args: argparse.Namespace, database_url: str) -> list[dict[str, Any]]:
+def micro(args: argparse.Namespace, database_url: str, work: Path) -> list[dict[str, Any]]:
     from bench import micro as m
     from bot.storage.db import init_database, make_engine, make_session_factory
     from bot.storage.listings import SqlDirectory
 
-    settings = load_settings({"HELPLINE_DEV": "1", "HASH_SECRET": "bench", "INSTANCE_DIR": tempfile.mkdtemp()})
+    instance = work / "micro-instance"
+    instance.mkdir(exist_ok=True)
+    settings = load_settings({"HELPLINE_DEV": "1", "HASH_SECRET": "bench", "INSTANCE_DIR": str(instance)})
     runs = []
     with tempfile.TemporaryDirectory() as tmp:
         bundled = make_engine(f"sqlite:///{tmp}/bundled.sqlite3")
@@ -95,11 +97,13 @@ def micro(args: argparse.Namespace, database_url: str) -> list[dict[str, Any]]:
     return runs
 
 
-def stages(args: argparse.Namespace, database_url: str, redis_url: str, data_dir: Path) -> dict[str, Any]:
+def stages(args: argparse.Namespace, database_url: str, redis_url: str, data_dir: Path, work: Path) -> dict[str, Any]:
     from bench import micro as m
 
     print("per-stage timings of one text (in-process, real Redis and database) ...", flush=True)
-    return m.stages(database_url, redis_url, data_dir, min(args.samples, 1000))
+    instance = work / "stages-instance"
+    instance.mkdir(exist_ok=True)
+    return m.stages(database_url, redis_url, data_dir, instance, min(args.samples, 1000))
 
 
 def http(args: argparse.Namespace, database_url: str, redis_url: str, data_dir: Path, work: Path) -> dict[str, Any]:
@@ -280,8 +284,8 @@ def main(argv: list[str] | None = None) -> int:
         data_dir, services = load_directory(database_url, args.services, PROJECT_ROOT / "instance")
         report["directory_services"] = services
         if not args.skip_micro:
-            report["micro"] = micro(args, database_url)
-            report["stages"] = stages(args, database_url, redis_url, data_dir)
+            report["micro"] = micro(args, database_url, work)
+            report["stages"] = stages(args, database_url, redis_url, data_dir, work)
         if not args.skip_scale and args.services:
             from bench import scale
 

@@ -13,6 +13,7 @@ import random
 import statistics
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from bench.traffic import Traffic
@@ -185,10 +186,11 @@ def run(label: str, sql: SqlDirectory, settings: Any, samples: int = 3000, seed:
     }
 
 
-def stages(database_url: str, redis_url: str, data_dir: Any, samples: int = 1000, seed: int = 6) -> dict[str, Any]:
+def stages(
+    database_url: str, redis_url: str, data_dir: Any, instance: Path, samples: int = 1000, seed: int = 6
+) -> dict[str, Any]:
     """Where one text's time goes: each stage of the wired helpline timed alone, and the whole request in-process
     (Flask's test client: no HTTP server, no network), on the benchmark's database and Redis."""
-    import tempfile
     from urllib.parse import urlencode
 
     from twilio.request_validator import RequestValidator
@@ -201,7 +203,7 @@ def stages(database_url: str, redis_url: str, data_dir: Any, samples: int = 1000
     token, base = "bench-stage-token", "https://bench.helpline.invalid"
     settings = load_settings({
         "DATABASE_URL": database_url, "REDIS_URL": redis_url, "TWILIO_AUTH_TOKEN": token, "HASH_SECRET": "bench",
-        "PUBLIC_BASE_URL": base, "INSTANCE_DIR": tempfile.mkdtemp(), "LOG_LEVEL": "WARNING",
+        "PUBLIC_BASE_URL": base, "INSTANCE_DIR": str(instance), "LOG_LEVEL": "WARNING",
         "DATA_DIR": str(data_dir), "ALLOW_SYNTHETIC_DATA": "1",
     })
     app = create_app(settings)
